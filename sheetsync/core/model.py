@@ -1,0 +1,314 @@
+"""Typed views of the rows people keep: stages, team, rules, follow-ups and opportunities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from . import values as v
+from .schema import OPPORTUNITIES, HeaderMap, LayoutError, column_for, normalize
+
+OPEN, WON, LOST = "open", "won", "lost"
+_OUTCOMES = {OPEN: OPEN, "": OPEN, "进行中": OPEN, "跟进中": OPEN, WON: WON, "赢单": WON, "成交": WON,
+             "签约": WON, LOST: LOST, "输单": LOST, "流失": LOST, "丢单": LOST}
+
+
+def _cell_problem(tab: str, row: int, header: str, exc: v.ValueProblem) -> LayoutError:
+    return LayoutError(f"'{tab}' row {row}, column '{header}': {exc}. Fix that cell and sync again.")
+
+
+def _read(hm: HeaderMap, row_no: int, row: Sequence[object], key: str, parse):
+    raw = hm.get(row, key)
+    try:
+        return parse(raw)
+    except v.ValueProblem as exc:
+        raise _cell_problem(hm.title, row_no, hm.headers[hm.index[key]], exc) from exc
+
+
+def body_rows(rows: Sequence[Sequence[object]]) -> Iterable[tuple[int, Sequence[object]]]:
+    """(sheet row number, row) for every non-blank row below the header row."""
+    for i, row in enumerate(rows[1:], start=2):
+        if any(not v.is_blank(c) for c in row):
+            yield i, row
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the pipeline as the Stages tab defines it."""
+
+    name: str
+    order: int
+    probability: float
+    follow_up_days: int | None
+    stale_days: int | None
+    required: tuple[str, ...]
+    needs_approval: bool
+    outcome: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome == OPEN
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The ordered stages; a blank Stage cell means the first one."""
+
+    stages: tuple[Stage, ...]
+    by_name: dict[str, Stage] = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, stages: Iterable[Stage]) -> Pipeline:
+        ordered = tuple(sorted(stages, key=lambda s: s.order))
+        return cls(ordered, {normalize(s.name): s for s in ordered})
+
+    @property
+    def first(self) -> Stage:
+        return self.stages[0]
+
+    def find(self, name: object) -> Stage | None:
+        """The stage a cell names; blank means the first stage; None when unknown."""
+        if v.is_blank(name):
+            return self.first
+        return self.by_name.get(normalize(name))
+
+    def index(self, stage: Stage) -> int:
+        return self.stages.index(stage)
+
+    @property
+    def open_stages(self) -> tuple[Stage, ...]:
+        return tuple(s for s in self.stages if s.is_open)
+
+
+def _required_keys(hm: HeaderMap, row_no: int, raw: object, extra: Sequence[str]) -> tuple[str, ...]:
+    keys = []
+    for name in v.parse_list(raw):
+        column = column_for(OPPORTUNITIES, name)
+        key = column.key if column else normalize(name)
+        if column is None and normalize(name) not in extra:
+            raise LayoutError(
+                f"'{hm.title}' row {row_no}: required field '{name}' is not a column of Opportunities. "
+                f"Use a header name such as Amount or Expected close.")
+        keys.append(key)
+    return tuple(keys)
+
+
+def read_pipeline(hm: HeaderMap, rows: Sequence[Sequence[object]],
+                  custom_columns: Sequence[str] = ()) -> Pipeline:
+    """The Stages tab as a Pipeline; a bad cell raises LayoutError naming it."""
+    stages = []
+    for n, (row_no, row) in enumerate(body_rows(rows)):
+        name = v.text(hm.get(row, "stage"))
+        if not name:
+            continue
+        outcome_text = normalize(hm.get(row, "outcome"))
+        if outcome_text not in _OUTCOMES:
+            raise LayoutError(f"'{hm.title}' row {row_no}: Outcome '{v.text(hm.get(row, 'outcome'))}' "
+                              "should be open, won or lost.")
+        order = _read(hm, row_no, row, "order", v.parse_number)
+        probability = _read(hm, row_no, row, "probability", v.parse_percent)
+        outcome = _OUTCOMES[outcome_text]
+        stages.append(Stage(
+            name=name,
+            order=int(order) if order is not None else n + 1,
+            probability=probability if probability is not None else (1.0 if outcome == WON else 0.0),
+            follow_up_days=_opt_int(_read(hm, row_no, row, "follow_up_days", v.parse_number)),
+            stale_days=_opt_int(_read(hm, row_no, row, "stale_days", v.parse_number)),
+            required=_required_keys(hm, row_no, hm.get(row, "required_fields"), custom_columns),
+            needs_approval=_read(hm, row_no, row, "needs_approval", v.parse_bool),
+            outcome=outcome,
+        ))
+    if not stages:
+        raise LayoutError(f"'{hm.title}' lists no stages: add at least one row (e.g. Lead, Won, Lost).")
+    names = [normalize(s.name) for s in stages]
+    for name in names:
+        if names.count(name) > 1:
+            raise LayoutError(f"'{hm.title}' lists the stage '{name}' twice: keep one row per stage.")
+    return Pipeline.of(stages)
+
+
+def _opt_int(number: float | None) -> int | None:
+    return None if number is None else int(number)
+
+
+@dataclass(frozen=True)
+class Rep:
+    """A salesperson from the Team tab."""
+
+    name: str
+    email: str = ""
+    regions: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    capacity: int | None = None
+    weight: float = 1.0
+    active: bool = True
+    on_leave_until: date | None = None
+    manager: str = ""
+
+    def available(self, today: date) -> bool:
+        """Active and not on leave today (leave ends the day after 'On leave until')."""
+        return self.active and (self.on_leave_until is None or self.on_leave_until < today)
+
+
+def read_team(hm: HeaderMap, rows: Sequence[Sequence[object]]) -> list[Rep]:
+    """The Team tab as reps; a bad cell raises LayoutError naming it."""
+    reps: list[Rep] = []
+    for row_no, row in body_rows(rows):
+        name = v.text(hm.get(row, "name"))
+        if not name:
+            continue
+        weight = _read(hm, row_no, row, "weight", v.parse_number)
+        if weight is not None and weight < 0:
+            raise LayoutError(f"'{hm.title}' row {row_no}: Weight {v.text(weight)} must not be negative.")
+        reps.append(Rep(
+            name=name,
+            email=v.text(hm.get(row, "email")),
+            regions=tuple(v.parse_list(hm.get(row, "regions"))),
+            industries=tuple(v.parse_list(hm.get(row, "industries"))),
+            levels=tuple(v.parse_list(hm.get(row, "levels"))),
+            capacity=_opt_int(_read(hm, row_no, row, "capacity", v.parse_number)),
+            weight=1.0 if weight is None else weight,
+            active=_read(hm, row_no, row, "active", lambda x: v.parse_bool(x, default=True)),
+            on_leave_until=_read(hm, row_no, row, "on_leave_until", v.parse_date),
+            manager=v.text(hm.get(row, "manager")),
+        ))
+    return reps
+
+
+ROUND_ROBIN, LEAST_LOADED = "round-robin", "least-loaded"
+_METHODS = {"roundrobin": ROUND_ROBIN, "rr": ROUND_ROBIN, "轮流": ROUND_ROBIN, "轮询": ROUND_ROBIN,
+            "轮流分配": ROUND_ROBIN, "": ROUND_ROBIN, "leastloaded": LEAST_LOADED, "least": LEAST_LOADED,
+            "fewestopen": LEAST_LOADED, "最少": LEAST_LOADED, "负载最少": LEAST_LOADED, "最少优先": LEAST_LOADED,
+            "均衡": LEAST_LOADED}
+DEFAULT_FIELDS = {"", "*", "default", "any", "all", "默认", "其他", "其它", "全部"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the Rules tab: when Field matches one of Values, assign to these reps by Method."""
+
+    row: int
+    priority: float
+    field: str | None
+    values: tuple[str, ...]
+    assign_to: tuple[str, ...]
+    method: str
+    label: str
+
+    @property
+    def is_default(self) -> bool:
+        return self.field is None
+
+
+def read_rules(hm: HeaderMap, rows: Sequence[Sequence[object]], opportunity_columns: dict[str, str]) -> list[Rule]:
+    """The Rules tab in priority order; `opportunity_columns` maps folded header names to column keys."""
+    rules = []
+    for row_no, row in body_rows(rows):
+        targets = tuple(v.parse_list(hm.get(row, "assign_to")))
+        if not targets:
+            raise LayoutError(f"'{hm.title}' row {row_no} has no 'Assign to': name a rep, several reps "
+                              "or a pool (a region or industry from the Team tab).")
+        field_name = v.text(hm.get(row, "field"))
+        field_key: str | None = None
+        if normalize(field_name) not in DEFAULT_FIELDS:
+            column = column_for(OPPORTUNITIES, field_name)
+            field_key = column.key if column else opportunity_columns.get(normalize(field_name))
+            if field_key is None:
+                raise LayoutError(f"'{hm.title}' row {row_no}: Field '{field_name}' is not a column of "
+                                  "Opportunities. Use a header such as Region, Industry, Level or Source.")
+        method_text = normalize(hm.get(row, "method"))
+        if method_text not in _METHODS:
+            raise LayoutError(f"'{hm.title}' row {row_no}: Method '{v.text(hm.get(row, 'method'))}' should be "
+                              "round-robin or least-loaded.")
+        priority = _read(hm, row_no, row, "priority", v.parse_number)
+        note = v.text(hm.get(row, "note"))
+        values = tuple(v.parse_list(hm.get(row, "values")))
+        label = note or (f"{field_name} = {', '.join(values)}" if field_key else "Default rule")
+        rules.append(Rule(row_no, priority if priority is not None else float(row_no), field_key, values,
+                          targets, _METHODS[method_text], label))
+    rules.sort(key=lambda r: (r.is_default, r.priority, r.row))
+    return rules
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One logged contact from the Follow-ups tab."""
+
+    row: int
+    when: date | None
+    opportunity_id: str
+    customer: str
+    phone: str
+    channel: str
+    summary: str
+    next_follow_up: date | None
+    by: str
+
+
+def _lenient(parse, raw):
+    try:
+        return parse(raw)
+    except v.ValueProblem:
+        return None
+
+
+def read_followups(hm: HeaderMap, rows: Sequence[Sequence[object]]) -> list[FollowUp]:
+    """The Follow-ups tab; a date nobody can read is left out of Last contact rather than guessed."""
+    return [FollowUp(
+        row=row_no,
+        when=_lenient(v.parse_date, hm.get(row, "date")),
+        opportunity_id=v.text(hm.get(row, "opportunity_id")),
+        customer=v.text(hm.get(row, "customer")),
+        phone=v.text(hm.get(row, "phone")),
+        channel=v.text(hm.get(row, "channel")),
+        summary=v.text(hm.get(row, "summary")),
+        next_follow_up=_lenient(v.parse_date, hm.get(row, "next_follow_up")),
+        by=v.text(hm.get(row, "by")),
+    ) for row_no, row in body_rows(rows)]
+
+
+@dataclass
+class Opportunity:
+    """One row of Opportunities: its sheet row number and raw cells by column key."""
+
+    row: int
+    cells: dict[str, object]
+
+    def text(self, key: str) -> str:
+        return v.text(self.cells.get(key))
+
+    def blank(self, key: str) -> bool:
+        return v.is_blank(self.cells.get(key))
+
+    def date(self, key: str) -> date | None:
+        return _lenient(v.parse_date, self.cells.get(key))
+
+    @property
+    def id(self) -> str:
+        return self.text("id")
+
+    @property
+    def owner(self) -> str:
+        return self.text("owner")
+
+    @property
+    def amount(self) -> Decimal | None:
+        return _lenient(v.parse_amount, self.cells.get("amount"))
+
+
+def read_opportunities(hm: HeaderMap, rows: Sequence[Sequence[object]]) -> list[Opportunity]:
+    """Every non-blank row of Opportunities, known columns by key and other columns by folded header."""
+    keys = {i: key for key, i in hm.index.items()}
+    for i, header in enumerate(hm.headers):
+        keys.setdefault(i, normalize(header))
+    return [Opportunity(row_no, {keys[i]: cell for i, cell in enumerate(row) if i in keys})
+            for row_no, row in body_rows(rows)]
+
+
+def phone_key(phone: object) -> str:
+    """A phone number reduced to its last 11 digits, for matching across formats."""
+    digits = "".join(ch for ch in v.text(phone) if ch.isdigit())
+    return digits[-11:]
