@@ -1,0 +1,67 @@
+"""Workbook templates: the tabs, headers and example rows `sheetsync init` lays out."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .core.schema import TABS, Column, Tab
+
+_RELATIVE_DAY = re.compile(r"^\{today([+-]\d+)?\}$")
+
+
+@dataclass(frozen=True)
+class TabLayout:
+    """One tab as a template lays it out: title, columns in order and example rows for a new tab."""
+
+    tab: Tab
+    title: str
+    columns: tuple[Column, ...]
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A whole workbook template in one language."""
+
+    language: str
+    timezone: str
+    currency_format: str
+    tabs: tuple[TabLayout, ...]
+
+    def tab(self, key: str) -> TabLayout:
+        return next(t for t in self.tabs if t.tab.key == key)
+
+
+def template_file(name: str) -> Any:
+    """A file from templates/: the source checkout's folder, else the copy installed as package data."""
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if (checkout / name).is_file():
+        return checkout / name
+    return resources.files("sheetsync.templates").joinpath(name)
+
+
+def _resolve(value: Any, today: date) -> Any:
+    if isinstance(value, str):
+        m = _RELATIVE_DAY.match(value)
+        if m:
+            return today + timedelta(days=int(m.group(1) or 0))
+    return None if value == "" else value
+
+
+def load_layout(language: str, today: date) -> Layout:
+    """The template for `language` ('en' or 'zh') with example dates placed around `today`."""
+    raw = json.loads(template_file(f"{language}.json").read_text("utf-8"))
+    tabs = []
+    for tab in TABS:
+        examples = raw["rows"].get(tab.key, [])
+        rows = tuple(tuple(_resolve(example.get(c.key, ""), today) for c in tab.columns) for example in examples)
+        tabs.append(TabLayout(tab, tab.title(language), tab.columns,
+                              tuple(c.name(language) for c in tab.columns), rows))
+    return Layout(raw["language"], raw["timezone"], raw["currency_format"], tuple(tabs))
