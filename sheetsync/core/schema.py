@@ -121,6 +121,7 @@ FOLLOWUPS = Tab("followups", "Follow-ups", "跟进记录", (
       required=True, width=40),
     C("next_follow_up", "Next follow-up", "下次跟进", kind="date", aliases=("Next follow up", "下次跟进时间")),
     C("by", "By", "跟进人", aliases=("Rep", "Owner", "Author", "记录人", "负责人")),
+    C("ref", "Ref", "记录编号", FILL, "id", ("Entry ID", "Submission ID", "提交编号"), width=12),
 ), aliases=("Followups", "Follow ups", "Activities", "跟进"))
 
 TEAM = Tab("team", "Team", "团队", (
