@@ -88,6 +88,8 @@ class WriteBatch:
     replace: dict[str, list[list[Cell]]] = field(default_factory=dict)
     """System tabs rebuilt whole: rows from row 2 (row 1 for headerless tabs); older rows beyond are cleared."""
     charts: list[ChartSpec] = field(default_factory=list)
+    formats: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    """Number formats for replaced cells, keyed (tab, 1-based row, 0-based col): "percent" or "amount"."""
 
     def __bool__(self) -> bool:
         return bool(self.cells or self.appends or self.replace or self.charts)
