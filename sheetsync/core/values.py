@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -58,7 +59,7 @@ _DATE_PATTERNS = (
 _TIME = re.compile(r"^(.*?)[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
-_WORDY = re.compile(r"^(\d{1,2})[ -]([a-z]{3})[a-z]*[ -,]*(\d{4})$|^([a-z]{3})[a-z]*[ -](\d{1,2}),? (\d{4})$")
+_WORDY = re.compile(r"^(\d{1,2})[ -]([a-z]{3})[a-z]*[ ,-]*(\d{4})$|^([a-z]{3})[a-z]*[ -](\d{1,2}),? (\d{4})$")
 
 
 def parse_datetime(value: object) -> datetime | None:
@@ -86,7 +87,10 @@ def parse_datetime(value: object) -> datetime | None:
     m = _TIME.match(raw)
     if m:
         body = m.group(1).strip()
-        clock = time(int(m.group(2)), int(m.group(3)), int(m.group(4) or 0))
+        try:
+            clock = time(int(m.group(2)), int(m.group(3)), int(m.group(4) or 0))
+        except ValueError as exc:
+            raise ValueProblem(f"'{raw}' has no such time of day (write it as 2026-11-28 14:30)") from exc
     day = _parse_date_text(body)
     if day is None:
         raise ValueProblem(f"'{raw}' is not a date (write it as 2026-11-28)")
@@ -127,25 +131,35 @@ def parse_date(value: object) -> date | None:
 
 
 _AMOUNT_UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "k": Decimal(1000), "m": Decimal(1_000_000)}
-_AMOUNT = re.compile(r"^\(?(-)?\s*([0-9][0-9,，\s']*(?:\.[0-9]+)?)\s*(万|亿|k|m)?\)?$")
+_AMOUNT = re.compile(r"^(-)?\s*([0-9][0-9,，\s']*(?:\.[0-9]+)?)\s*(万|亿|k|m)?$")
+_GROUPED = re.compile(r"^(?:[0-9]+|[0-9]{1,3}(?:[,，\s'][0-9]{3})+)(?:\.[0-9]+)?$")
 _CURRENCY = re.compile(r"(?i)^(?:rmb|cny|usd|eur|gbp|hkd|jpy|us\$|hk\$|[¥￥$€£])\s*|\s*(?:rmb|cny|usd|eur|gbp|hkd|"
                        r"jpy|元|人民币|块|[¥￥$€£])$")
 
 
 def parse_amount(value: object) -> Decimal | None:
-    """A money amount such as 12000, '¥12,000', '$1,250.50', 'RMB 3000', '3.5万', '12k'; None for blank."""
+    """A money amount such as 12000, '¥12,000', '$1,250.50', 'RMB 3000', '3.5万', '12k', '(500)'; None for blank.
+
+    Thousands separators must split the digits in threes, so '12,50' or '1,2,3' is refused, not guessed.
+    """
     if is_blank(value):
         return None
     if isinstance(value, bool):
         raise ValueProblem(f"{value!r} is not an amount")
     if isinstance(value, (int, float, Decimal)):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise ValueProblem(f"{value!r} is not an amount")
+        return number
     raw = str(value).strip()
     body = raw.replace("\u00a0", " ")
+    negative = False
     for _ in range(2):
         body = _CURRENCY.sub("", body).strip()
+        if body.startswith("(") and body.endswith(")"):
+            negative, body = True, body[1:-1].strip()
     m = _AMOUNT.match(body.casefold())
-    if not m:
+    if not m or not _GROUPED.match(m.group(2).strip()):
         raise ValueProblem(f"'{raw}' is not an amount (write a number such as 12000)")
     digits = re.sub(r"[,，\s']", "", m.group(2))
     try:
@@ -154,7 +168,7 @@ def parse_amount(value: object) -> Decimal | None:
         raise ValueProblem(f"'{raw}' is not an amount") from exc
     if m.group(3):
         amount *= _AMOUNT_UNITS[m.group(3)]
-    if m.group(1) or (raw.startswith("(") and raw.endswith(")")):
+    if m.group(1) or negative:
         amount = -amount
     return amount
 
@@ -241,12 +255,13 @@ def parse_number(value: object) -> float | None:
         return None
     if isinstance(value, bool):
         raise ValueProblem(f"{value!r} is not a number")
-    if isinstance(value, (int, float, Decimal)):
-        return float(value)
     try:
-        return float(text(value).replace(",", ""))
+        number = float(value) if isinstance(value, (int, float, Decimal)) else float(text(value).replace(",", ""))
     except ValueError as exc:
         raise ValueProblem(f"'{text(value)}' is not a number") from exc
+    if not math.isfinite(number):
+        raise ValueProblem(f"'{text(value)}' is not a number")
+    return number
 
 
 def parse_percent(value: object) -> float | None:
