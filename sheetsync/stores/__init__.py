@@ -1,0 +1,17 @@
+"""Stores: where the pipeline lives. Only this package touches openpyxl and gspread."""
+
+from __future__ import annotations
+
+from ..config import Config
+from .base import Store
+
+
+def open_store(config: Config) -> Store:
+    """The store the config selects: the local workbook (default) or a Google Sheet."""
+    if config.store == "google":
+        from .google import GoogleStore
+
+        return GoogleStore(config)
+    from .excel import ExcelStore
+
+    return ExcelStore(config.workbook_path)

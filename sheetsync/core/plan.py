@@ -1,0 +1,216 @@
+"""One sync cycle as a pure function: a snapshot and last cycle's state in, one write batch out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ..stores.base import Cell, CellWrite, Guard, Snapshot, WriteBatch
+from . import values as v
+from .assign import assign
+from .history import changes, seen_values
+from .model import Opportunity, phone_key
+from .remind import propose_follow_ups, reminders
+from .summary import build_summary
+from .validate import status_text, validate
+from .workbook import Workbook, read_workbook
+
+NewId = Callable[[Collection[str]], str]
+"""Makes an opportunity ID not in the given collection."""
+
+
+@dataclass
+class Report:
+    """What a cycle did, in numbers, for the CLI and /api/status."""
+
+    rows: int = 0
+    ids: int = 0
+    owners: int = 0
+    last_contacts: int = 0
+    proposals: int = 0
+    problems: int = 0
+    reminders: int = 0
+    history: int = 0
+    cells: int = 0
+
+    def line(self) -> str:
+        return (f"{self.rows} opportunities: {self.ids} new IDs, {self.owners} owners assigned, "
+                f"{self.last_contacts} last contacts, {self.proposals} follow-ups proposed, "
+                f"{self.problems} rows with problems, {self.reminders} reminders, {self.history} changes logged")
+
+
+@dataclass
+class Plan:
+    """The batch to write and the state to keep once the write succeeded."""
+
+    batch: WriteBatch
+    cursors: dict[str, Any]
+    seen: dict[str, dict[str, Any]]
+    report: Report
+
+
+@dataclass
+class _Writer:
+    """Collects cell writes on Opportunities with the guards that keep them on the right row."""
+
+    wb: Workbook
+    batch: WriteBatch = field(default_factory=WriteBatch)
+    written: dict[int, set[str]] = field(default_factory=dict)
+    _guarded: set[tuple[int, int]] = field(default_factory=set)
+
+    def guard(self, opp: Opportunity, key: str) -> None:
+        col = self.wb.col("opportunities", key)
+        if (opp.row, col) not in self._guarded:
+            self._guarded.add((opp.row, col))
+            self.batch.guards.append(Guard("opportunities", opp.row, col, opp.cells.get(key)))
+
+    def set(self, opp: Opportunity, key: str, value: Cell, *, fill: bool = False) -> None:
+        """Write one cell; a fill also guards the blank it fills so a person's typing wins."""
+        if v.text(opp.cells.get(key)) == v.text(value):
+            return
+        self.guard(opp, "id")
+        if not opp.id:
+            for anchor in ("customer", "contact"):
+                self.guard(opp, anchor)
+        if fill:
+            self.guard(opp, key)
+        self.batch.cells.append(CellWrite("opportunities", opp.row, self.wb.col("opportunities", key), value))
+        opp.cells[key] = value
+        self.written.setdefault(opp.row, set()).add(key)
+
+
+def _is_open(wb: Workbook, opp: Opportunity) -> bool:
+    stage = wb.pipeline.find(opp.cells.get("stage"))
+    return stage is None or stage.is_open
+
+
+def _newest_contacts(wb: Workbook) -> tuple[dict[str, date], dict[str, date]]:
+    by_id: dict[str, date] = {}
+    by_phone: dict[str, date] = {}
+    for f in wb.followups:
+        if f.when is None:
+            continue
+        if f.opportunity_id:
+            by_id[f.opportunity_id] = max(f.when, by_id.get(f.opportunity_id, f.when))
+        elif phone_key(f.phone):
+            key = phone_key(f.phone)
+            by_phone[key] = max(f.when, by_phone.get(key, f.when))
+    return by_id, by_phone
+
+
+def fill_ids(w: _Writer, new_id: NewId, now: datetime) -> int:
+    """Give every row without an ID a fresh one and a Created time."""
+    taken = {o.id for o in w.wb.opportunities if o.id}
+    count = 0
+    for opp in w.wb.opportunities:
+        if opp.id:
+            continue
+        ident = new_id(taken)
+        taken.add(ident)
+        w.set(opp, "id", ident, fill=True)
+        if opp.blank("created"):
+            w.set(opp, "created", now, fill=True)
+        count += 1
+    return count
+
+
+def fill_last_contacts(w: _Writer) -> int:
+    """Carry the newest Follow-ups date into Last contact when it is later than the cell."""
+    by_id, by_phone = _newest_contacts(w.wb)
+    count = 0
+    for opp in w.wb.opportunities:
+        newest = by_id.get(opp.id) or by_phone.get(phone_key(opp.cells.get("phone")) or "\0")
+        current = opp.date("last_contact")
+        if newest and (current is None or newest > current):
+            w.set(opp, "last_contact", newest, fill=current is None)
+            count += 1
+    return count
+
+
+def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapping[str, Any],
+              seen: Mapping[str, Mapping[str, Any]], new_id: NewId) -> Plan:
+    """Plan one cycle; `now` is naive wall time in the team's timezone."""
+    wb = read_workbook(snapshot, language)
+    today = now.date()
+    w = _Writer(wb)
+    report = Report(rows=len(wb.opportunities))
+    report.ids = fill_ids(w, new_id, now)
+    report.last_contacts = fill_last_contacts(w)
+
+    pending = [o for o in wb.opportunities if o.blank("owner") and _is_open(wb, o)]
+    assignments, unassigned, new_cursors = assign(pending, wb.opportunities, wb.team, wb.rules, wb.pipeline,
+                                                  cursors, today, language)
+    by_row = {o.row: o for o in wb.opportunities}
+    for a in assignments:
+        w.set(by_row[a.row], "owner", a.owner, fill=True)
+        w.set(by_row[a.row], "assigned_by", a.rule)
+    report.owners = len(assignments)
+
+    stage_since: dict[int, date | None] = {}
+    for opp in wb.opportunities:
+        before = seen.get(opp.id, {})
+        moved = before and before.get("stage") != opp.text("stage")
+        since = opp.date("stage_since")
+        if moved or since is None:
+            since = today if (moved or not opp.date("created")) else opp.date("created")
+            w.set(opp, "stage_since", since)
+        stage_since[opp.row] = since
+
+    proposals = propose_follow_ups(wb.opportunities, wb.pipeline, today)
+    for row, day in proposals.items():
+        w.set(by_row[row], "next_follow_up", day, fill=True)
+    report.proposals = len(proposals)
+
+    labels = wb.labels()
+    first_row: dict[str, int] = {}
+    problems: dict[int, list[str]] = {}
+    reasons = {u.row: u.reason for u in unassigned}
+    for opp in wb.opportunities:
+        duplicate = first_row.get(opp.id) if opp.id else None
+        first_row.setdefault(opp.id, opp.row)
+        found = validate(opp, wb.pipeline, labels, language, duplicate_row=duplicate, today=today)
+        if opp.row in reasons:
+            found.append(reasons[opp.row])
+        problems[opp.row] = found
+        w.set(opp, "status", status_text(found))
+    report.problems = sum(1 for p in problems.values() if p)
+
+    due = reminders(wb.opportunities, wb.pipeline, today, proposals=proposals, problems=problems,
+                    stage_since=stage_since, language=language)
+    report.reminders = len(due)
+    w.batch.replace["reminders"] = wb.rows_of("reminders", [r.row() for r in due])
+
+    history = changes(seen, wb.opportunities, now, w.written, labels, language)
+    new_seen = _next_seen(wb, seen)
+    furthest = {k: int(s["_furthest"]) for k, s in new_seen.items() if "_furthest" in s}
+    grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, furthest=furthest)
+    w.batch.replace["summary"] = grid.rows
+    w.batch.charts.append(grid.chart)
+    w.batch.formats.update({("summary", row, col): kind for (row, col), kind in grid.formats.items()})
+
+    for opp in wb.opportunities:
+        if opp.id and (opp.id not in seen or seen[opp.id].get("_fp") != new_seen[opp.id]["_fp"]):
+            w.set(opp, "updated", now)
+    if history:
+        w.batch.appends["history"] = wb.rows_of("history", history)
+    report.history = len(history)
+    report.cells = len(w.batch.cells)
+    return Plan(w.batch, new_cursors, new_seen, report)
+
+
+def _next_seen(wb: Workbook, seen: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for opp in wb.opportunities:
+        if not opp.id or opp.id in out:
+            continue
+        state: dict[str, Any] = seen_values(opp)
+        stage = wb.pipeline.find(opp.cells.get("stage"))
+        reached = stage.order if stage and stage.outcome != "lost" else None
+        previous = seen.get(opp.id, {}).get("_furthest")
+        best = max((x for x in (reached, previous) if x is not None), default=None)
+        if best is not None:
+            state["_furthest"] = best
+        out[opp.id] = state
+    return out

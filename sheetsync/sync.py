@@ -1,0 +1,97 @@
+"""Run the core against a store: read once, plan, write once; re-plan when someone saved in between."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TypeVar
+
+from .config import Config
+from .core.ids import new_id
+from .core.intake import IntakePlan, Submission, plan_intake
+from .core.plan import Plan, Report, plan_sync
+from .core.workbook import INTAKE_TABS, SYNC_TABS, detect_language
+from .state import State
+from .stores.base import Snapshot, Store, StoreConflict, StoreError
+
+log = logging.getLogger(__name__)
+
+MAX_REPLANS = 5
+"""How many times a cycle re-reads after a conflicting save before giving up until the next run."""
+
+P = TypeVar("P")
+
+
+@dataclass
+class IntakeResult:
+    """What one flush did with each submission."""
+
+    landed: list[str]
+    already: list[str]
+    rejected: dict[str, str]
+
+
+class Syncer:
+    """Runs sync cycles and intake flushes for one store, one at a time."""
+
+    def __init__(self, store: Store, config: Config, state: State,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.store = store
+        self.config = config
+        self.state = state
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._rng = secrets.SystemRandom()
+
+    def _local(self, now: datetime) -> datetime:
+        return now.astimezone(self.config.tz).replace(tzinfo=None, microsecond=0)
+
+    def _new_id(self, taken: Collection[str]) -> str:
+        return new_id(self._rng, taken)
+
+    def _cycle(self, tabs: Sequence[str], plan: Callable[[Snapshot], P], batch_of: Callable[[P], object]) -> P:
+        """Read, plan and write, re-reading after a conflicting save; return the plan that landed."""
+        for attempt in range(1, MAX_REPLANS + 1):
+            snapshot = self.store.read(tabs)
+            planned = plan(snapshot)
+            batch = batch_of(planned)
+            try:
+                if batch:
+                    self.store.write(snapshot, batch)
+                return planned
+            except StoreConflict as exc:
+                log.info("sheet changed during cycle (attempt %s): %s; re-reading", attempt, exc)
+        raise StoreError(f"{self.store.describe()} kept changing while sheetsync tried to write "
+                         f"({MAX_REPLANS} attempts); nothing was overwritten. It will try again next cycle.")
+
+    def run_cycle(self, now: datetime | None = None) -> Report:
+        """Run one sync cycle and keep the state it produced."""
+        now = now or self.clock()
+        with self._lock:
+            def plan(snapshot: Snapshot) -> Plan:
+                language = detect_language(snapshot, self.config.template)
+                return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
+                                 seen=self.state.seen(), new_id=self._new_id)
+
+            done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
+            self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),
+                            last_sync_report=done.report.line())
+            log.info("sync: %s", done.report.line())
+            return done.report
+
+    def flush(self, submissions: Sequence[Submission], now: datetime | None = None) -> IntakeResult:
+        """Land queued submissions in one write; report which landed, were already there, or must wait."""
+        now = now or self.clock()
+        with self._lock:
+            def plan(snapshot: Snapshot) -> IntakePlan:
+                language = detect_language(snapshot, self.config.template)
+                return plan_intake(snapshot, submissions, language=language, tz=self.config.tz, now=now,
+                                   cursors=self.state.cursors())
+
+            done = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
+            self.state.save(cursors=done.cursors)
+            return IntakeResult(done.landed, done.already, done.rejected)
