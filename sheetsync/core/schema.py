@@ -67,33 +67,34 @@ C = Column
 
 OPPORTUNITIES = Tab("opportunities", "Opportunities", "商机", (
     C("id", "ID", "编号", FILL, "id", ("Opportunity ID", "Opp ID", "商机编号", "商机ID"), True, 12),
-    C("created", "Created", "创建时间", FILL, "datetime", ("Created at", "Created time", "Create Time",
-                                                       "Date Created", "登记时间", "录入时间"), width=17),
+    C("created", "Created", "创建时间", FILL, "datetime", (
+        "Created at", "Created time", "Create Time", "Date Created", "Created Date", "登记时间", "录入时间"),
+      width=17),
     C("source", "Source", "来源", aliases=("Lead Source", "Channel source", "线索来源", "客户来源", "渠道")),
     C("customer", "Customer", "客户名称", aliases=("Company", "Company Name", "Account", "Account Name",
                                                   "Organization", "Organisation", "客户", "公司", "公司名称",
                                                   "企业名称", "单位名称"), required=True, width=22),
     C("contact", "Contact", "联系人", aliases=("Contact Name", "Name", "Full Name", "Contact Person",
-                                             "姓名", "联系人姓名"), required=True),
-    C("phone", "Phone", "电话", "phone", ("Mobile", "Mobile Phone", "Phone Number", "Cell", "Tel",
-                                         "Telephone", "手机", "手机号", "手机号码", "联系电话", "联系方式",
+                                             "姓名", "联系人姓名", "客户联系人"), required=True),
+    C("phone", "Phone", "电话", PEOPLE, "phone", ("Mobile", "Mobile Phone", "Phone Number", "Cell", "Tel",
+                                         "Telephone", "手机", "手机号", "手机号码", "联系电话", "联系方式", "座机电话",
                                          "电话号码"), width=16),
-    C("email", "Email", "邮箱", "email", ("E-mail", "Email Address", "Mail", "电子邮箱", "邮件"), width=22),
+    C("email", "Email", "邮箱", PEOPLE, "email", ("E-mail", "Email Address", "Mail", "电子邮箱", "邮件"), width=22),
     C("region", "Region", "区域", aliases=("Area", "Territory", "Province", "City", "地区", "省份", "城市",
-                                          "所在地区")),
-    C("industry", "Industry", "行业", aliases=("Sector", "所属行业")),
+                                          "所在地区", "客户区域")),
+    C("industry", "Industry", "行业", aliases=("Sector", "所属行业", "行业划分")),
     C("level", "Level", "客户等级", aliases=("Tier", "Rating", "Grade", "Customer Level", "等级", "客户级别")),
     C("need", "Need", "需求", aliases=("Requirement", "Description", "Notes", "Message", "Comments",
                                       "需求描述", "备注", "留言"), width=30),
     C("owner", "Owner", "负责人", FILL, aliases=("Assigned to", "Sales Rep", "Salesperson", "Lead Owner",
                                                 "Deal Owner", "Account Owner", "销售", "跟进人", "业务员",
-                                                "负责销售")),
+                                                "负责销售", "负责人名字", "业务负责人")),
     C("assigned_by", "Assigned by", "分配依据", SYSTEM, width=18),
     C("stage", "Stage", "阶段", kind="stage", aliases=("Status stage", "Deal Stage", "Sales Stage",
                                                       "商机阶段", "销售阶段")),
     C("amount", "Amount", "预计金额", kind="amount", aliases=("Deal Amount", "Value", "Deal Value",
                                                             "Expected Amount", "Expected Revenue", "金额",
-                                                            "商机金额", "预计成交金额")),
+                                                            "商机金额", "商机总金额", "预计成交金额")),
     C("expected_close", "Expected close", "预计成交日期", kind="date",
       aliases=("Close Date", "Expected Close Date", "预计成交时间", "结单日期")),
     C("last_contact", "Last contact", "最近跟进", FILL, "date", ("Last Contacted", "Last Activity",
@@ -115,7 +116,7 @@ FOLLOWUPS = Tab("followups", "Follow-ups", "跟进记录", (
       required=True),
     C("opportunity_id", "Opportunity ID", "商机编号", kind="id", aliases=("ID", "Opp ID", "编号", "商机ID")),
     C("customer", "Customer", "客户名称", aliases=("Company", "客户", "公司名称"), width=22),
-    C("phone", "Phone", "电话", "phone", ("Mobile", "手机", "手机号", "联系电话")),
+    C("phone", "Phone", "电话", PEOPLE, "phone", ("Mobile", "手机", "手机号", "联系电话")),
     C("channel", "Channel", "方式", aliases=("Method", "Type", "跟进方式", "渠道")),
     C("summary", "Summary", "内容", aliases=("Notes", "Content", "Details", "跟进内容", "记录"),
       required=True, width=40),
@@ -126,23 +127,23 @@ FOLLOWUPS = Tab("followups", "Follow-ups", "跟进记录", (
 
 TEAM = Tab("team", "Team", "团队", (
     C("name", "Name", "姓名", aliases=("Rep", "Member", "成员", "销售"), required=True),
-    C("email", "Email", "邮箱", "email", ("E-mail", "邮件"), width=22),
+    C("email", "Email", "邮箱", PEOPLE, "email", ("E-mail", "邮件"), width=22),
     C("im", "IM id", "IM账号", aliases=("IM", "WeCom", "DingTalk", "Feishu", "企业微信", "钉钉", "飞书")),
-    C("regions", "Regions", "区域", "list", ("Region", "负责区域")),
-    C("industries", "Industries", "行业", "list", ("Industry", "负责行业")),
-    C("levels", "Levels", "客户等级", "list", ("Level", "等级")),
-    C("capacity", "Capacity", "最大在手", "int", ("Capacity (max open)", "Max open", "容量", "上限")),
-    C("weight", "Weight", "权重", "number"),
-    C("active", "Active", "在岗", "bool", ("Enabled", "启用", "在职", "是否在岗")),
-    C("on_leave_until", "On leave until", "休假至", "date", ("Leave until", "休假截止", "请假至")),
+    C("regions", "Regions", "区域", PEOPLE, "list", ("Region", "负责区域")),
+    C("industries", "Industries", "行业", PEOPLE, "list", ("Industry", "负责行业")),
+    C("levels", "Levels", "客户等级", PEOPLE, "list", ("Level", "等级")),
+    C("capacity", "Capacity", "最大在手", PEOPLE, "int", ("Capacity (max open)", "Max open", "容量", "上限")),
+    C("weight", "Weight", "权重", PEOPLE, "number"),
+    C("active", "Active", "在岗", PEOPLE, "bool", ("Enabled", "启用", "在职", "是否在岗")),
+    C("on_leave_until", "On leave until", "休假至", PEOPLE, "date", ("Leave until", "休假截止", "请假至")),
     C("manager", "Manager", "主管", aliases=("Reports to", "上级")),
 ), aliases=("Reps", "Sales team", "成员", "销售团队"))
 
 RULES = Tab("rules", "Rules", "分配规则", (
-    C("priority", "Priority", "优先级", "int", ("Order", "顺序")),
+    C("priority", "Priority", "优先级", PEOPLE, "int", ("Order", "顺序")),
     C("field", "Field", "字段", aliases=("Match field", "匹配字段")),
-    C("values", "Values", "取值", "list", ("Value", "Match values", "匹配值")),
-    C("assign_to", "Assign to", "分配给", "list", ("Assignees", "Pool", "Target", "分配对象"),
+    C("values", "Values", "取值", PEOPLE, "list", ("Value", "Match values", "匹配值")),
+    C("assign_to", "Assign to", "分配给", PEOPLE, "list", ("Assignees", "Pool", "Target", "分配对象"),
       required=True, width=24),
     C("method", "Method", "方式", aliases=("Assignment method", "分配方式")),
     C("note", "Note", "备注", aliases=("Notes", "说明"), width=30),
@@ -150,15 +151,15 @@ RULES = Tab("rules", "Rules", "分配规则", (
 
 STAGES = Tab("stages", "Stages", "阶段", (
     C("stage", "Stage", "阶段", aliases=("Name", "名称", "阶段名称"), required=True),
-    C("order", "Order", "顺序", "int", ("Sort", "排序")),
-    C("probability", "Probability", "赢率", "percent", ("Win probability", "Probability (%)", "概率",
+    C("order", "Order", "顺序", PEOPLE, "int", ("Sort", "排序")),
+    C("probability", "Probability", "赢率", PEOPLE, "percent", ("Win probability", "Probability (%)", "概率",
                                                        "成交概率")),
-    C("follow_up_days", "Follow-up every (days)", "跟进周期(天)", "int",
+    C("follow_up_days", "Follow-up every (days)", "跟进周期(天)", PEOPLE, "int",
       ("Follow-up every", "Follow up every (days)", "Cadence (days)", "跟进周期", "跟进间隔(天)"), width=20),
-    C("stale_days", "Stale after (days)", "停滞上限(天)", "int", ("Stale after", "Stale limit", "停滞天数",
+    C("stale_days", "Stale after (days)", "停滞上限(天)", PEOPLE, "int", ("Stale after", "Stale limit", "停滞天数",
                                                              "停滞上限"), width=18),
-    C("required_fields", "Required fields", "必填字段", "list", ("Required", "必填"), width=28),
-    C("needs_approval", "Needs approval", "需审批", "bool", ("Approval required", "需要审批", "是否审批")),
+    C("required_fields", "Required fields", "必填字段", PEOPLE, "list", ("Required", "必填"), width=28),
+    C("needs_approval", "Needs approval", "需审批", PEOPLE, "bool", ("Approval required", "需要审批", "是否审批")),
     C("outcome", "Outcome", "结果", aliases=("Type", "类型", "阶段类型")),
 ), aliases=("Pipeline stages", "销售阶段"))
 
@@ -217,23 +218,29 @@ class HeaderMap:
         return key in self.index
 
 
-def _lookup(names_by_column: Sequence[tuple[str, ...]]) -> dict[str, int]:
-    table: dict[str, int] = {}
-    # Exact names first so an alias of one column never shadows another column's own name.
+def _lookup(names_by_column: Sequence[tuple[str, ...]]) -> dict[str, tuple[int, int]]:
+    """Folded name -> (column index, rank): rank 0 for a column's own names, 1 for an alias."""
+    table: dict[str, tuple[int, int]] = {}
+    # Own names first so an alias of one column never shadows another column's own name.
     for rank in (0, 1):
         for i, names in enumerate(names_by_column):
             for name in (names[:3] if rank == 0 else names[3:]):
-                table.setdefault(normalize(name), i)
+                table.setdefault(normalize(name), (i, rank))
     return table
 
 
-_COLUMN_LOOKUP: dict[str, dict[str, int]] = {t.key: _lookup([c.names() for c in t.columns]) for t in TABS}
+_COLUMN_LOOKUP = {t.key: _lookup([c.names() for c in t.columns]) for t in TABS}
+
+
+def _match(tab: Tab, header: object) -> tuple[Column, int] | None:
+    hit = _COLUMN_LOOKUP[tab.key].get(normalize(header))
+    return None if hit is None else (tab.columns[hit[0]], hit[1])
 
 
 def column_for(tab: Tab, header: object) -> Column | None:
     """The column a header names (any language or alias), or None."""
-    i = _COLUMN_LOOKUP[tab.key].get(normalize(header))
-    return None if i is None else tab.columns[i]
+    hit = _match(tab, header)
+    return None if hit is None else hit[0]
 
 
 def map_headers(tab: Tab, title: str, headers: Sequence[object],
@@ -243,6 +250,7 @@ def map_headers(tab: Tab, title: str, headers: Sequence[object],
     while cells and not cells[-1]:
         cells.pop()
     index: dict[str, int] = {}
+    ranks: dict[str, int] = {}
     seen: dict[str, int] = {}
     for i, text in enumerate(cells):
         letter = column_letter(i)
@@ -256,15 +264,20 @@ def map_headers(tab: Tab, title: str, headers: Sequence[object],
                 f"'{title}' has the header '{text}' twice (columns {column_letter(seen[folded])} and "
                 f"{letter}): rename or delete one of them.")
         seen[folded] = i
-        column = column_for(tab, text)
-        if column is None:
+        hit = _match(tab, text)
+        if hit is None:
             continue
+        column, rank = hit
         if column.key in index:
             other = cells[index[column.key]]
-            raise LayoutError(
-                f"'{title}' has two columns meaning {column.en} ('{other}' and '{text}'): "
-                f"rename or delete one of them.")
+            if rank == ranks[column.key] == 0:
+                raise LayoutError(
+                    f"'{title}' has two columns meaning {column.en} ('{other}' and '{text}'): "
+                    f"rename or delete one of them.")
+            if rank >= ranks[column.key]:
+                continue  # e.g. Phone and Mobile: the column's own name wins, the other stays a plain column
         index[column.key] = i
+        ranks[column.key] = rank
     needed = [c.key for c in tab.columns if c.required] if required is None else list(required)
     for key in needed:
         if key not in index:

@@ -18,6 +18,8 @@ def set_cell(ws: Worksheet, row: int, col: int, value: Cell) -> None:
     cell = ws.cell(row=row, column=col + 1)
     if isinstance(value, Decimal):
         value = float(value)
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, datetime.min.time())  # read back the same as a saved file gives it
     cell.value = value
     if isinstance(value, str):
         # openpyxl turns any text starting with "=" into a formula; a form value must never run.
@@ -26,8 +28,6 @@ def set_cell(ws: Worksheet, row: int, col: int, value: Cell) -> None:
             cell.quotePrefix = True
     elif isinstance(value, datetime):
         cell.number_format = DATETIME_FORMAT if value.time() != datetime.min.time() else DATE_FORMAT
-    elif isinstance(value, date):
-        cell.number_format = DATE_FORMAT
 
 
 def last_row(ws: Worksheet) -> int:

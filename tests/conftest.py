@@ -1,0 +1,94 @@
+"""Shared fixtures: a fixed clock, the en template, and one store kit per store adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sheetsync.config import Config
+from sheetsync.state import State
+from sheetsync.stores.base import Store
+from sheetsync.stores.excel import ExcelStore
+from sheetsync.sync import Syncer
+from sheetsync.template import Layout, load_layout
+
+TODAY = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def layout() -> Layout:
+    return load_layout("en", TODAY)
+
+
+@dataclass
+class StoreKit:
+    """A store under test plus a way to play a person editing the sheet behind its back."""
+
+    store: Store
+    edit: Callable[[str, str, object], None]
+    """edit(tab title, A1 cell, value): a person types a value and saves."""
+    values: Callable[[str], list[list[object]]]
+    """values(tab title): every row of a tab as a person would see it now."""
+
+
+def excel_kit(tmp_path: Path) -> StoreKit:
+    path = tmp_path / "pipeline.xlsx"
+
+    def edit(title: str, cell: str, value: object) -> None:
+        wb = openpyxl.load_workbook(path)
+        wb[title][cell] = value
+        wb.save(path)
+
+    def values(title: str) -> list[list[object]]:
+        wb = openpyxl.load_workbook(path)
+        return [list(r) for r in wb[title].iter_rows(values_only=True)]
+
+    return StoreKit(ExcelStore(path), edit, values)
+
+
+STORE_KITS: dict[str, Callable[[Path], StoreKit]] = {"excel": excel_kit}
+"""Every store adapter the contract suite runs against; the Google store registers itself below."""
+
+try:  # the Google store's kit lives with its fake of the Sheets API
+    from fake_sheets import google_kit  # type: ignore[import-not-found]
+
+    STORE_KITS["google"] = google_kit
+except ImportError:  # pragma: no cover - before the Google store exists
+    pass
+
+
+@pytest.fixture(params=sorted(STORE_KITS))
+def kit(request, tmp_path) -> StoreKit:
+    return STORE_KITS[request.param](tmp_path)
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config(workbook=str(tmp_path / "pipeline.xlsx"), state_dir=str(tmp_path / "state"),
+                  timezone="UTC", base_dir=tmp_path)
+
+
+@pytest.fixture
+def excel(tmp_path, layout) -> StoreKit:
+    k = excel_kit(tmp_path)
+    k.store.setup(layout)
+    return k
+
+
+@pytest.fixture
+def state(config):
+    st = State(config.state_path)
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def syncer(kit, layout, config, state) -> Syncer:
+    kit.store.setup(layout)
+    return Syncer(kit.store, config, state, clock=lambda: NOW)
