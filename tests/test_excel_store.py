@@ -1,0 +1,85 @@
+"""The local workbook: atomic saves, someone else's save, and formatting that survives every cycle."""
+
+from __future__ import annotations
+
+import os
+
+import openpyxl
+import pytest
+from conftest import NOW
+
+from sheetsync.state import State
+from sheetsync.stores.base import CellWrite, StoreConflict, StoreError, WriteBatch
+from sheetsync.stores.excel import ExcelStore
+from sheetsync.sync import Syncer
+
+
+def test_a_crash_while_saving_leaves_the_previous_workbook_intact(excel, monkeypatch, tmp_path):
+    path = excel.store.path
+    before = path.read_bytes()
+    snap = excel.store.read()
+
+    def crash(self, filename):
+        with open(filename, "wb") as fh:
+            fh.write(b"half a zip")
+        raise KeyboardInterrupt  # the process is being killed mid-save
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        excel.store.write(snap, WriteBatch(cells=[CellWrite("opportunities", 2, 0, "OPP-X")]))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_someone_saving_in_excel_after_the_read_is_a_conflict_not_an_overwrite(excel):
+    snap = excel.store.read()
+    excel.edit("Opportunities", "K2", "Typed and saved in Excel")
+    with pytest.raises(StoreConflict):
+        excel.store.write(snap, WriteBatch(cells=[CellWrite("opportunities", 3, 21, "OK")]))
+    assert excel.values("Opportunities")[1][10] == "Typed and saved in Excel"
+
+
+def test_dropdown_highlighting_and_chart_survive_repeated_syncs(excel, config):
+    state = State(config.state_path)
+    syncer = Syncer(excel.store, config, state, clock=lambda: NOW)
+    for _ in range(3):
+        syncer.run_cycle()
+    state.close()
+    wb = openpyxl.load_workbook(excel.store.path)
+    opp = wb["Opportunities"]
+    assert [str(dv.sqref) for dv in opp.data_validations.dataValidation] == ["N2:N5000"]
+    assert opp.data_validations.dataValidation[0].formula1 == "='Stages'!$A$2:$A$100"
+    assert [str(cf.sqref) for cf in opp.conditional_formatting] == ["R2:R5000"]
+    assert opp.freeze_panes == "A2"
+    assert opp["A1"].font.b
+    assert len(wb["Summary"]._charts) == 1
+    assert opp["P2"].number_format == "yyyy-mm-dd"
+
+
+def test_the_workbook_keeps_its_file_permissions(excel, config):
+    os.chmod(excel.store.path, 0o644)
+    state = State(config.state_path)
+    Syncer(excel.store, config, state, clock=lambda: NOW).run_cycle()
+    state.close()
+    assert excel.store.path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_missing_workbook_says_how_to_create_it(tmp_path):
+    with pytest.raises(StoreError, match="run `sheetsync init`"):
+        ExcelStore(tmp_path / "nope.xlsx").read()
+
+
+def test_a_file_that_is_not_a_workbook_says_so(tmp_path):
+    bad = tmp_path / "pipeline.xlsx"
+    bad.write_text("name,phone\n")
+    with pytest.raises(StoreError, match=r"not a readable \.xlsx workbook"):
+        ExcelStore(bad).read()
+
+
+def test_formula_text_is_a_string_cell_that_excel_will_not_run(excel):
+    snap = excel.store.read()
+    excel.store.write(snap, WriteBatch(appends={"opportunities": [[None, None, "Web", "=cmd|'/c calc'!A1"]]}))
+    ws = openpyxl.load_workbook(excel.store.path)["Opportunities"]
+    cell = ws.cell(row=ws.max_row, column=4)
+    assert cell.value == "=cmd|'/c calc'!A1"
+    assert cell.data_type == "s"
