@@ -83,3 +83,16 @@ def test_formula_text_is_a_string_cell_that_excel_will_not_run(excel):
     cell = ws.cell(row=ws.max_row, column=4)
     assert cell.value == "=cmd|'/c calc'!A1"
     assert cell.data_type == "s"
+
+
+def test_a_workbook_locked_by_excel_gives_a_clear_error_and_stays_intact(excel, monkeypatch):
+    before = excel.store.path.read_bytes()
+    snap = excel.store.read()
+
+    def locked(src, dst):
+        raise PermissionError(13, "The process cannot access the file because it is being used")
+
+    monkeypatch.setattr(os, "replace", locked)
+    with pytest.raises(StoreError, match="locked by another program"):
+        excel.store.write(snap, WriteBatch(cells=[CellWrite("opportunities", 2, 0, "OPP-X")]))
+    assert excel.store.path.read_bytes() == before

@@ -165,6 +165,10 @@ class ExcelStore(Store):
             if expected is not None and _version(self.path) != expected:
                 raise StoreConflict(f"{self.path} was saved by someone else while sheetsync was writing.")
             os.replace(tmp, self.path)
+        except PermissionError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StoreError(f"Cannot save {self.path}: it is locked by another program (Excel and WPS lock open "
+                             "workbooks on Windows). Close it there; sheetsync tries again next cycle.") from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
