@@ -39,6 +39,8 @@ def _add_tab(wb: Workbook, spec: TabLayout, currency: str) -> Worksheet:
     ws = wb.create_sheet(spec.title)
     if spec.tab.headerless:
         ws.column_dimensions["A"].width = 34
+        for letter in "BCDEF":
+            ws.column_dimensions[letter].width = 17
         return ws
     for i, (header, column) in enumerate(zip(spec.headers, spec.columns, strict=True)):
         set_cell(ws, 1, i, header)
