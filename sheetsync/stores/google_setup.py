@@ -122,9 +122,8 @@ class SetupPlan:
             self._bold_header(sheet_id, len(tl.columns))
             for column in tl.columns:
                 self._format_column(placed, column)
-        examples = f" and {len(tl.rows)} example row{'s' if len(tl.rows) != 1 else ''}" if tl.rows else ""
-        columns = f" with {len(tl.columns)} columns" if tl.columns else ""
-        self.lines.append(f"Added tab '{tl.title}'{columns}{examples}.")
+        examples = f" with {len(tl.rows)} example row{'s' if len(tl.rows) != 1 else ''}" if tl.rows else ""
+        self.lines.append(f"Added tab '{tl.title}'{examples}")
 
     def _complete_tab(self, tl: TabLayout, sheet: SheetMeta) -> None:
         top = self.tops.get(sheet.title, Top([], False, []))
@@ -149,10 +148,7 @@ class SetupPlan:
                 "start": {"sheetId": sheet.sheet_id, "rowIndex": 0, "columnIndex": col},
                 "rows": [{"values": [{"userEnteredValue": {"stringValue": header}}]}],
                 "fields": "userEnteredValue"}})
-        if missing:
-            names = ", ".join(h for _, h in missing)
-            self.lines.append(f"Added column{'s' if len(missing) > 1 else ''} {names} to '{sheet.title}' "
-                              f"(at the right end, from column {a1_column(next_col)}).")
+        self.lines += [f"Added column '{header}' to '{sheet.title}'" for _, header in missing]
         width = next_col + len(missing)
         header_fixes = []
         if not top.bold or missing:
@@ -165,10 +161,10 @@ class SetupPlan:
                 "fields": "gridProperties.frozenRowCount"}})
             header_fixes.append("frozen")
         if header_fixes:
-            self.lines.append(f"Made the header row of '{sheet.title}' {' and '.join(header_fixes)}.")
+            self.lines.append(f"Made the header row of '{sheet.title}' {' and '.join(header_fixes)}")
         formatted = [c.en for c in tl.columns if self._format_column(placed, c) and c.key not in placed.new_columns]
         if formatted:
-            self.lines.append(f"Set number formats on '{sheet.title}' columns {', '.join(formatted)}.")
+            self.lines.append(f"Set number formats on '{sheet.title}' columns {', '.join(formatted)}")
 
     def _bold_header(self, sheet_id: int, width: int) -> None:
         self.requests.append({"repeatCell": {
@@ -218,7 +214,7 @@ class SetupPlan:
             "rule": {"condition": {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": source}]},
                      "showCustomUi": True, "strict": False,
                      "inputMessage": "Pick a stage from the Stages tab."}}})
-        self.lines.append(f"Added the Stage dropdown to '{placed.title}' (choices from {source[1:]}).")
+        self.lines.append(f"Added the Stage dropdown to '{placed.title}' (choices from {source[1:]})")
 
     def _overdue_rule(self) -> None:
         found = self._cell2(OPPORTUNITIES.key, "next_follow_up")
@@ -237,7 +233,7 @@ class SetupPlan:
                               "values": [{"userEnteredValue": f"=AND(ISNUMBER(${letter}2),${letter}2<TODAY())"}]},
                 "format": {"backgroundColor": _OVERDUE_FILL, "textFormat": {"bold": True}}}}}})
         name = OPPORTUNITIES.column("next_follow_up").name(self.layout.language)
-        self.lines.append(f"Marked overdue '{name}' dates in red on '{placed.title}'.")
+        self.lines.append(f"Highlighted overdue '{name}' dates in '{placed.title}'")
 
     def _protected(self, placed: Placed) -> set[str]:
         sheet = None if placed.new else self.meta.by_title(placed.title)
@@ -251,8 +247,7 @@ class SetupPlan:
                 description = PROTECT_PREFIX + "system tab"
                 if description not in have:
                     self._protect({"sheetId": placed.sheet_id}, description)
-                    self.lines.append(f"Protected system tab '{placed.title}' (warning only: people are asked "
-                                      "before editing).")
+                    self.lines.append(f"Protected system tab '{placed.title}' (warning only)")
                 continue
             added = []
             for column in (c for c in tl.columns if c.owner == SYSTEM):
@@ -265,7 +260,7 @@ class SetupPlan:
                 added.append(column.name(self.layout.language))
             if added:
                 self.lines.append(f"Protected system column{'s' if len(added) > 1 else ''} {', '.join(added)} on "
-                                  f"'{placed.title}' (warning only).")
+                                  f"'{placed.title}' (warning only)")
 
     def _protect(self, grid_range: dict[str, Any], description: str) -> None:
         self.requests.append({"addProtectedRange": {"protectedRange": {
@@ -283,7 +278,7 @@ class SetupPlan:
         spec = default_chart(language, stages)
         self.requests.append({"addChart": {"chart": {"spec": chart_spec(spec, placed.sheet_id),
                                                      "position": chart_position(spec, placed.sheet_id)}}})
-        self.lines.append(f"Added the funnel chart to '{placed.title}'.")
+        self.lines.append(f"Added the funnel chart to '{placed.title}'")
 
 
 def _column_range(sheet_id: int, col: int) -> dict[str, int]:

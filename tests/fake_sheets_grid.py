@@ -1,0 +1,312 @@
+"""The fake Sheets API's state: one grid per tab, A1 ranges, how typed input is parsed and values render.
+
+Simplifications (documented, tested against): formulas are stored but never evaluated (every render
+option shows the formula text); FORMATTED values show numbers plainly and dates as yyyy-mm-dd[ hh:mm].
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+EPOCH = datetime(1899, 12, 30)
+DATE_TYPES = ("DATE", "DATE_TIME", "TIME")
+
+
+class Formula(str):
+    """A cell holding a formula (only USER_ENTERED input or a formulaValue makes one)."""
+
+
+class ApiError(Exception):
+    """An error the fake answers like Google: HTTP status, canonical status and message."""
+
+    def __init__(self, code: int, message: str, status: str = "INVALID_ARGUMENT") -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def col_letters(index: int) -> str:
+    out, n = "", index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+_CELL = re.compile(r"^([A-Za-z]*)(\d*)$")
+
+
+@dataclass
+class A1:
+    """A parsed A1 range: tab title and 0-based half-open bounds (None = unbounded)."""
+
+    title: str | None
+    r0: int | None
+    r1: int | None
+    c0: int | None
+    c1: int | None
+
+
+def parse_a1(text: str) -> A1:
+    """Parse 'Tab'!A1:B2, Tab!A:A, Tab!1:1, Tab, A1 (quotes doubled inside quoted titles)."""
+    title, ref = None, text
+    if text.startswith("'"):
+        end = 1
+        while True:
+            end = text.index("'", end)
+            if text[end:end + 2] == "''":
+                end += 2
+                continue
+            break
+        title, ref = text[1:end].replace("''", "'"), text[end + 2:] if len(text) > end + 1 else ""
+    elif "!" in text:
+        title, ref = text.split("!", 1)
+    elif not re.match(r"^[A-Za-z]{0,3}\d*(:[A-Za-z]{0,3}\d*)?$", text):
+        title, ref = text, ""
+    if not ref:
+        return A1(title, None, None, None, None)
+    parts = ref.split(":")
+    if len(parts) > 2:
+        raise ApiError(400, f"Unable to parse range: {text}")
+    first = _CELL.match(parts[0])
+    last = _CELL.match(parts[-1])
+    if not first or not last or not (parts[0] and parts[-1]):
+        raise ApiError(400, f"Unable to parse range: {text}")
+    c0 = col_index(first.group(1)) if first.group(1) else None
+    r0 = int(first.group(2)) - 1 if first.group(2) else None
+    c1 = col_index(last.group(1)) + 1 if last.group(1) else None
+    r1 = int(last.group(2)) if last.group(2) else None
+    if len(parts) == 1 and c0 is not None and r0 is not None:
+        c1, r1 = c0 + 1, r0 + 1
+    return A1(title, r0, r1, c0, c1)
+
+
+def a1_text(title: str, r0: int, r1: int, c0: int, c1: int) -> str:
+    quoted = "'" + title.replace("'", "''") + "'"
+    return f"{quoted}!{col_letters(c0)}{r0 + 1}:{col_letters(max(c0, c1 - 1))}{max(r0, r1 - 1) + 1}"
+
+
+def serial(value: date | datetime) -> float:
+    moment = value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time())
+    return (moment.replace(tzinfo=None) - EPOCH) / timedelta(days=1)
+
+
+def from_serial(number: float) -> datetime:
+    return EPOCH + timedelta(days=number)
+
+
+def plain_number(number: float | int) -> float | int:
+    """JSON numbers as Google sends them: whole numbers without a fraction."""
+    if isinstance(number, float) and number.is_integer() and abs(number) < 2 ** 53:
+        return int(number)
+    return number
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?: (\d{1,2}):(\d{2}))?$")
+
+
+@dataclass
+class Sheet:
+    """One tab: its properties, a ragged grid of values and per-cell formats and validations."""
+
+    sheet_id: int
+    title: str
+    index: int
+    rows: int = 1000
+    cols: int = 26
+    frozen_rows: int = 0
+    values: list[list[Any]] = field(default_factory=list)
+    meta: list[dict[int, dict[str, Any]] | None] = field(default_factory=list)
+    charts: list[dict[str, Any]] = field(default_factory=list)
+    protected: list[dict[str, Any]] = field(default_factory=list)
+    conditional: list[dict[str, Any]] = field(default_factory=list)
+    widths: dict[int, int] = field(default_factory=dict)
+
+    def clone(self) -> Sheet:
+        twin = copy.copy(self)
+        twin.values = [r[:] for r in self.values]
+        twin.meta = copy.deepcopy(self.meta)
+        twin.charts, twin.protected = copy.deepcopy(self.charts), copy.deepcopy(self.protected)
+        twin.conditional, twin.widths = copy.deepcopy(self.conditional), dict(self.widths)
+        return twin
+
+    def get(self, r: int, c: int) -> Any:
+        if r < len(self.values) and c < len(self.values[r]):
+            return self.values[r][c]
+        return None
+
+    def put(self, r: int, c: int, value: Any) -> None:
+        if value is None and self.get(r, c) is None:
+            return
+        self.check_bounds(r + 1, c + 1)
+        while len(self.values) <= r:
+            self.values.append([])
+        row = self.values[r]
+        if len(row) <= c:
+            row.extend([None] * (c + 1 - len(row)))
+        row[c] = value
+
+    def cell_meta(self, r: int, c: int, create: bool = False) -> dict[str, Any]:
+        while len(self.meta) <= r:
+            if not create:
+                return {}
+            self.meta.append(None)
+        row = self.meta[r]
+        if row is None:
+            if not create:
+                return {}
+            row = self.meta[r] = {}
+        if c not in row:
+            if not create:
+                return {}
+            row[c] = {}
+        return row[c]
+
+    def number_format(self, r: int, c: int) -> dict[str, Any]:
+        return self.cell_meta(r, c).get("format", {}).get("numberFormat", {})
+
+    def check_bounds(self, rows: int, cols: int) -> None:
+        if rows > self.rows or cols > self.cols:
+            raise ApiError(400, f"Range ('{self.title}'!{col_letters(cols - 1)}{rows}) exceeds grid limits. "
+                                f"Max rows: {self.rows}, max columns: {self.cols}")
+
+    def grow(self, rows: int, cols: int) -> None:
+        self.rows, self.cols = max(self.rows, rows), max(self.cols, cols)
+
+    def last_data_row(self, c0: int = 0, c1: int | None = None) -> int:
+        """1-based number of the last row with any value (0 when empty)."""
+        for r in range(len(self.values) - 1, -1, -1):
+            if any(v not in (None, "") for v in self.values[r][c0:c1]):
+                return r + 1
+        return 0
+
+    def insert_rows(self, at: int, count: int) -> None:
+        if at < len(self.values):
+            self.values[at:at] = [[] for _ in range(count)]
+        if at < len(self.meta):
+            self.meta[at:at] = [None] * count
+        self.rows += count
+
+    def delete_rows(self, start: int, end: int) -> None:
+        del self.values[start:end]
+        del self.meta[start:end]
+        self.rows -= min(end, self.rows) - start
+
+    def insert_cols(self, at: int, count: int) -> None:
+        for row in self.values:
+            if at < len(row):
+                row[at:at] = [None] * count
+        for i, row_meta in enumerate(self.meta):
+            if row_meta:
+                self.meta[i] = {(c + count if c >= at else c): m for c, m in row_meta.items()}
+        self.cols += count
+
+    def delete_cols(self, start: int, end: int) -> None:
+        for row in self.values:
+            del row[start:end]
+        for i, row_meta in enumerate(self.meta):
+            if row_meta:
+                self.meta[i] = {(c - (end - start) if c >= end else c): m for c, m in row_meta.items()
+                                if not start <= c < end}
+        self.cols -= end - start
+
+    def bounds(self, a1: A1) -> tuple[int, int, int, int]:
+        return (a1.r0 or 0, self.rows if a1.r1 is None else a1.r1,
+                a1.c0 or 0, self.cols if a1.c1 is None else a1.c1)
+
+
+def parse_user_entered(text: Any, number_format: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+    """A value as if typed into the UI: formulas, numbers, booleans and ISO dates are recognised.
+
+    Returns the stored value and the number format the UI would add (for dates), if any. A cell
+    formatted as plain text (numberFormat TEXT) keeps what was typed as text, like Google Sheets.
+    """
+    if not isinstance(text, str):
+        return text, None
+    if number_format.get("type") == "TEXT":
+        return text, None
+    if text.startswith("'"):
+        return text[1:], None
+    if text.startswith("=") and len(text) > 1:
+        return Formula(text), None
+    stripped = text.strip()
+    if stripped.upper() in ("TRUE", "FALSE"):
+        return stripped.upper() == "TRUE", None
+    if _NUMBER.match(stripped.replace(",", "")):
+        number = float(stripped.replace(",", ""))
+        return plain_number(number), None
+    m = _ISO_DATE.match(stripped)
+    if m:
+        try:
+            moment = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)),
+                              int(m.group(4) or 0), int(m.group(5) or 0))
+        except ValueError:
+            return text, None
+        kind = ("DATE_TIME", "yyyy-mm-dd hh:mm") if m.group(4) else ("DATE", "yyyy-mm-dd")
+        return plain_number(serial(moment)), {"type": kind[0], "pattern": kind[1]}
+    return text, None
+
+
+def render(value: Any, number_format: dict[str, Any], value_option: str, date_option: str) -> Any:
+    """A stored value as values.get returns it for the given render options."""
+    if value is None:
+        return ""
+    if isinstance(value, Formula) or isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return value if value_option != "FORMATTED_VALUE" else ("TRUE" if value else "FALSE")
+    is_date = number_format.get("type") in DATE_TYPES
+    if value_option == "FORMATTED_VALUE" or (is_date and date_option == "FORMATTED_STRING"):
+        if is_date:
+            moment = from_serial(value)
+            return moment.strftime("%Y-%m-%d %H:%M" if number_format.get("type") == "DATE_TIME" else "%Y-%m-%d")
+        return str(plain_number(value))
+    return plain_number(value)
+
+
+def entered_value(value: Any) -> dict[str, Any]:
+    """A stored value as CellData.userEnteredValue."""
+    if value is None:
+        return {}
+    if isinstance(value, Formula):
+        return {"formulaValue": str(value)}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, (int, float)):
+        return {"numberValue": value}
+    return {"stringValue": str(value)}
+
+
+def from_entered(entered: dict[str, Any]) -> Any:
+    """CellData.userEnteredValue as a stored value (never parsed: stringValue stays text)."""
+    if "formulaValue" in entered:
+        return Formula(entered["formulaValue"])
+    if "stringValue" in entered:
+        return entered["stringValue"]
+    if "boolValue" in entered:
+        return bool(entered["boolValue"])
+    if "numberValue" in entered:
+        return plain_number(entered["numberValue"])
+    if entered:
+        raise ApiError(400, f"Unsupported userEnteredValue {entered}")
+    return None
+
+
+def person_view(value: Any, number_format: dict[str, Any]) -> Any:
+    """What a person sees, typed like openpyxl gives it: dates as datetimes, blanks as None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and number_format.get("type") in DATE_TYPES:
+        return from_serial(value)
+    if value == "":
+        return None
+    return value

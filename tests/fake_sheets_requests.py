@@ -1,0 +1,279 @@
+"""The spreadsheets:batchUpdate requests the fake understands; anything else is a 400 like Google's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fake_sheets_grid import ApiError, Sheet, from_entered
+
+Book = Any  # the FakeSheets instance; typed loosely to keep this module free of a circular import
+
+
+def _paths(fields: str) -> list[str]:
+    if not fields:
+        raise ApiError(400, "At least one field must be specified in 'fields'.")
+    if "(" in fields:
+        raise ApiError(400, f"The fake only understands comma-separated dotted field masks, not {fields!r}")
+    return [p.strip() for p in fields.split(",") if p.strip()]
+
+
+def _dig(data: dict[str, Any], path: list[str]) -> tuple[bool, Any]:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _assign(target: dict[str, Any], path: list[str], present: bool, value: Any) -> None:
+    node = target
+    for part in path[:-1]:
+        if present:
+            node = node.setdefault(part, {})
+        else:
+            node = node.get(part)
+            if not isinstance(node, dict):
+                return
+    if present:
+        node[path[-1]] = value
+    else:
+        node.pop(path[-1], None)
+
+
+def apply_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any], fields: list[str]) -> None:
+    """Write the masked fields of one CellData; masked fields missing from it are cleared."""
+    for path in fields:
+        if path in ("*", "userEnteredValue"):
+            sheet.put(r, c, from_entered(data.get("userEnteredValue", {})))
+        if path == "*" or path.startswith("userEnteredFormat"):
+            parts = ["userEnteredFormat"] if path == "*" else path.split(".")
+            present, value = _dig(data, parts)
+            meta = sheet.cell_meta(r, c, create=present or bool(sheet.cell_meta(r, c)))
+            fmt = meta.setdefault("format", {})
+            if len(parts) == 1:
+                meta["format"] = dict(value) if present else {}
+            else:
+                _assign(fmt, parts[1:], present, value)
+        if path in ("*", "dataValidation"):
+            present, value = _dig(data, ["dataValidation"])
+            if present:
+                sheet.cell_meta(r, c, create=True)["validation"] = value
+            else:
+                sheet.cell_meta(r, c).pop("validation", None)
+        if path not in ("*", "userEnteredValue", "dataValidation") and not path.startswith("userEnteredFormat") \
+                and path not in ("note", "effectiveFormat"):
+            raise ApiError(400, f"Unknown field {path!r} in fields.")
+
+
+def _clip(sheet: Sheet, grid: dict[str, Any]) -> tuple[int, int, int, int]:
+    r0, r1 = grid.get("startRowIndex", 0), grid.get("endRowIndex", sheet.rows)
+    c0, c1 = grid.get("startColumnIndex", 0), grid.get("endColumnIndex", sheet.cols)
+    sheet.check_bounds(r1, c1)
+    return r0, r1, c0, c1
+
+
+def update_cells(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    fields = _paths(req.get("fields", ""))
+    rows = [row.get("values", []) for row in req.get("rows", [])]
+    if "range" in req:
+        sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
+        r0, r1, c0, c1 = _clip(sheet, req["range"])
+        for r in range(r0, r1):
+            values = rows[r - r0] if r - r0 < len(rows) else []
+            if r - r0 >= len(rows) and r >= len(sheet.values) and r >= len(sheet.meta):
+                break
+            for c in range(c0, c1):
+                apply_cell(sheet, r, c, values[c - c0] if c - c0 < len(values) else {}, fields)
+        return {}
+    start = req.get("start", {})
+    sheet = book.sheet_by_id(start.get("sheetId", 0))
+    r0, c0 = start.get("rowIndex", 0), start.get("columnIndex", 0)
+    sheet.check_bounds(r0 + len(rows), c0 + max((len(v) for v in rows), default=0))
+    for i, values in enumerate(rows):
+        for j, cell in enumerate(values):
+            apply_cell(sheet, r0 + i, c0 + j, cell, fields)
+    return {}
+
+
+def append_cells(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(req.get("sheetId", 0))
+    fields = _paths(req.get("fields", ""))
+    rows = [row.get("values", []) for row in req.get("rows", [])]
+    start = sheet.last_data_row()
+    sheet.grow(start + len(rows), max((len(v) for v in rows), default=0))
+    for i, values in enumerate(rows):
+        for j, cell in enumerate(values):
+            apply_cell(sheet, start + i, j, cell, fields)
+    return {}
+
+
+def repeat_cell(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
+    fields = _paths(req.get("fields", ""))
+    r0, r1, c0, c1 = _clip(sheet, req["range"])
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            apply_cell(sheet, r, c, req.get("cell", {}), fields)
+    return {}
+
+
+def set_data_validation(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
+    r0, r1, c0, c1 = _clip(sheet, req["range"])
+    data = {"dataValidation": req["rule"]} if req.get("rule") else {}
+    for r in range(r0, r1):
+        for c in range(c0, c1):
+            apply_cell(sheet, r, c, data, ["dataValidation"])
+    return {}
+
+
+def add_sheet(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    props = req.get("properties", {})
+    grid = props.get("gridProperties", {})
+    sheet = book.add_sheet(props.get("title") or f"Sheet{len(book.sheets) + 1}", sheet_id=props.get("sheetId"),
+                           index=props.get("index"), row_count=grid.get("rowCount", 1000),
+                           cols=grid.get("columnCount", 26), frozen_rows=grid.get("frozenRowCount", 0))
+    return {"addSheet": {"properties": book.sheet_properties(sheet)}}
+
+
+def update_sheet_properties(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    props = req["properties"]
+    sheet = book.sheet_by_id(props.get("sheetId", 0))
+    for path in _paths(req.get("fields", "")):
+        present, value = _dig(props, path.split("."))
+        if path == "title":
+            if any(s.title.lower() == str(value).lower() and s is not sheet for s in book.sheets):
+                raise ApiError(400, f'A sheet with the name "{value}" already exists. Please enter another name.')
+            sheet.title = value
+        elif path == "gridProperties.frozenRowCount":
+            sheet.frozen_rows = value if present else 0
+        elif path == "gridProperties.rowCount":
+            sheet.rows = value
+        elif path == "gridProperties.columnCount":
+            sheet.cols = value
+        elif path == "index":
+            book.move_sheet(sheet, value)
+        else:
+            raise ApiError(400, f"The fake does not update sheet property {path!r}.")
+    return {}
+
+
+def _dimension(book: Book, req: dict[str, Any]) -> tuple[Sheet, str, int, int]:
+    rng = req["range"]
+    return book.sheet_by_id(rng.get("sheetId", 0)), rng["dimension"], rng.get("startIndex", 0), rng.get("endIndex", 0)
+
+
+def append_dimension(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(req.get("sheetId", 0))
+    if req["dimension"] == "ROWS":
+        sheet.rows += req["length"]
+    else:
+        sheet.cols += req["length"]
+    return {}
+
+
+def insert_dimension(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet, dimension, start, end = _dimension(book, req)
+    (sheet.insert_rows if dimension == "ROWS" else sheet.insert_cols)(start, end - start)
+    return {}
+
+
+def delete_dimension(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet, dimension, start, end = _dimension(book, req)
+    (sheet.delete_rows if dimension == "ROWS" else sheet.delete_cols)(start, end)
+    return {}
+
+
+def update_dimension_properties(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet, dimension, start, end = _dimension(book, req)
+    if dimension == "COLUMNS" and "pixelSize" in req.get("properties", {}):
+        for c in range(start, end):
+            sheet.widths[c] = req["properties"]["pixelSize"]
+    return {}
+
+
+def add_conditional_format_rule(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    rule = req["rule"]
+    sheet = book.sheet_by_id(rule["ranges"][0].get("sheetId", 0))
+    sheet.conditional.insert(req.get("index", len(sheet.conditional)), rule)
+    return {}
+
+
+def add_protected_range(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    protected = dict(req["protectedRange"])
+    sheet = book.sheet_by_id(protected["range"].get("sheetId", 0))
+    protected["protectedRangeId"] = book.new_id()
+    sheet.protected.append(protected)
+    return {"addProtectedRange": {"protectedRange": protected}}
+
+
+def add_chart(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    chart = dict(req["chart"])
+    anchor = chart.get("position", {}).get("overlayPosition", {}).get("anchorCell")
+    if anchor is None:
+        raise ApiError(400, "The fake only places charts with an overlayPosition anchorCell.")
+    sheet = book.sheet_by_id(anchor.get("sheetId", 0))
+    chart["chartId"] = chart.get("chartId") or book.new_id()
+    sheet.charts.append(chart)
+    return {"addChart": {"chart": chart}}
+
+
+def _chart(book: Book, chart_id: int) -> dict[str, Any]:
+    for sheet in book.sheets:
+        for chart in sheet.charts:
+            if chart["chartId"] == chart_id:
+                return chart
+    raise ApiError(400, f"No chart with id: {chart_id}")
+
+
+def update_chart_spec(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    _chart(book, req["chartId"])["spec"] = req["spec"]
+    return {}
+
+
+def update_embedded_object_position(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    chart = _chart(book, req["objectId"])
+    chart["position"] = req["newPosition"]
+    return {"updateEmbeddedObjectPosition": {"position": req["newPosition"]}}
+
+
+def delete_embedded_object(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    for sheet in book.sheets:
+        sheet.charts = [c for c in sheet.charts if c["chartId"] != req["objectId"]]
+    return {}
+
+
+def sort_range(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
+    spec = req["sortSpecs"][0]
+    r0, r1, _, _ = _clip(sheet, req["range"])
+    book.sort_rows(sheet, r0, min(r1, sheet.last_data_row()), spec["dimensionIndex"],
+                   spec.get("sortOrder") == "DESCENDING")
+    return {}
+
+
+HANDLERS: dict[str, Callable[[Book, dict[str, Any]], dict[str, Any]]] = {
+    "updateCells": update_cells, "appendCells": append_cells, "repeatCell": repeat_cell,
+    "setDataValidation": set_data_validation, "addSheet": add_sheet,
+    "updateSheetProperties": update_sheet_properties, "appendDimension": append_dimension,
+    "insertDimension": insert_dimension, "deleteDimension": delete_dimension,
+    "updateDimensionProperties": update_dimension_properties,
+    "addConditionalFormatRule": add_conditional_format_rule, "addProtectedRange": add_protected_range,
+    "addChart": add_chart, "updateChartSpec": update_chart_spec,
+    "updateEmbeddedObjectPosition": update_embedded_object_position,
+    "deleteEmbeddedObject": delete_embedded_object, "sortRange": sort_range,
+}
+
+
+def apply(book: Book, request: dict[str, Any], index: int) -> dict[str, Any]:
+    """Apply one batchUpdate request; an unknown kind is refused like Google refuses it."""
+    if len(request) != 1:
+        raise ApiError(400, f"Invalid requests[{index}]: exactly one kind of request must be set.")
+    kind, body = next(iter(request.items()))
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        raise ApiError(400, f'Invalid JSON payload received. Unknown name "{kind}" at \'requests[{index}]\': '
+                            "Cannot find field.")
+    return handler(book, body)
