@@ -1,0 +1,26 @@
+"""Every tunable of webhook intake, each with the reason for its value."""
+
+SIGNATURE_TOLERANCE = 300
+"""Seconds a signed timestamp may differ from our clock, in either direction."""
+MAX_FIELD_CHARS = 2000
+"""Longest single form value kept whole; longer ones are cut with a warning."""
+MAX_CELL_CHARS = 20000
+"""Longest text written to one cell (Need with extra lines); Google Sheets stops at 50,000."""
+MAX_LABEL_CHARS = 200
+"""Longest form label kept when an unmapped field is added to Need."""
+MAX_IDEMPOTENCY_KEY = 255
+"""Longest Idempotency-Key header accepted (Stripe's limit)."""
+MAX_FORM_FIELDS = 500
+"""Most fields one form-encoded body may carry."""
+LEASE_SECONDS = 120
+"""How long a flush owns claimed items before another flush may take them over."""
+BATCH_SIZE = 200
+"""Submissions written to the sheet in one store write."""
+BACKOFF_BASE = 5
+"""Seconds before the first retry of a failed item; doubled on every further failure."""
+BACKOFF_MAX = 3600
+"""Longest wait between two retries of one item."""
+KEEP_DONE_DAYS = 30
+"""Days a landed submission (and so its idempotency key) is kept before it is pruned."""
+BUSY_TIMEOUT_MS = 10000
+"""Milliseconds a writer waits for the SQLite lock held by another process before giving up."""

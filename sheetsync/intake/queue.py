@@ -1,0 +1,302 @@
+"""The durable intake queue: a submission is on disk before the sender hears 2xx, and leaves only once landed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sheetsync.core.ids import ALPHABET, new_id
+
+from . import defaults
+from .db import Database
+
+log = logging.getLogger(__name__)
+
+CREATE, UPDATE, FOLLOWUP = "create", "update", "followup"
+KINDS = (CREATE, UPDATE, FOLLOWUP)
+FILE_NAME = "intake.db"
+KEY_PREFIX = "IN-"
+"""Queue keys look like IN-7K3F9Q2M4D; a follow-up carries its key in the Ref column."""
+KEY_LENGTH = 10
+
+
+def _ready(alias: str) -> str:
+    return (f"(({alias}.status = 'pending' AND {alias}.next_attempt_at <= :now) "
+            f"OR ({alias}.status = 'leased' AND {alias}.lease_until <= :now))")
+
+
+_CLAIMABLE = f"""
+SELECT * FROM items AS i WHERE {_ready("i")}
+AND NOT EXISTS (
+    SELECT 1 FROM items AS p
+    WHERE p.opportunity_id = i.opportunity_id AND p.seq < i.seq AND p.status != 'done' AND NOT {_ready("p")}
+)
+ORDER BY i.seq LIMIT :limit
+"""
+"""Ready items in arrival order, holding back any whose earlier item for the same opportunity must wait."""
+
+
+class IdempotencyConflict(Exception):
+    """The same idempotency key came back with a different body; the sender must use a new key."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One verified, parsed and mapped submission, ready to be queued."""
+
+    source: str
+    kind: str
+    fields: Mapping[str, str]
+    raw: bytes
+    content_type: str = ""
+    idempotency_key: str | None = None
+    delivery_id: str | None = None
+    external_id: str | None = None
+    """The sender's own record ID (Jiandaoyun data._id): later pushes for it update the same opportunity."""
+    opportunity_id: str | None = None
+    """The target of an update or follow-up, when the sender names one."""
+    warnings: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The answer for a submission: the first one, also for every repeat of it."""
+
+    key: str
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A queued submission leased to one flush."""
+
+    key: str
+    kind: str
+    opportunity_id: str
+    fields: Mapping[str, str]
+    received: datetime
+    source: str
+    attempts: int
+
+
+def _ts(moment: datetime) -> float:
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no timezone: pass an aware datetime such as datetime.now(timezone.utc).")
+    return moment.timestamp()
+
+
+def body_hash(raw: bytes) -> str:
+    """Return the fingerprint that tells a retry from a different request under the same key."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def backoff(attempts: int) -> float:
+    """Return the seconds to wait before retrying an item that has failed `attempts` times."""
+    return float(min(defaults.BACKOFF_MAX, defaults.BACKOFF_BASE * 2 ** max(0, attempts - 1)))
+
+
+class _Issued:
+    """The IDs and keys ever issued, looked up in the database when new_id() asks."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __contains__(self, ident: object) -> bool:
+        return self.db.execute("SELECT 1 FROM issued_ids WHERE id = ?", (ident,)).fetchone() is not None
+
+
+class IntakeQueue:
+    """The SQLite queue in `<state dir>/intake.db`; safe to share between threads and processes."""
+
+    def __init__(self, path: str | Path, rng: random.Random | None = None) -> None:
+        path = Path(path)
+        self.path = path if path.suffix == ".db" else path / FILE_NAME
+        self._store = Database(self.path)
+        self._rng = rng or random.SystemRandom()
+
+    @classmethod
+    def for_config(cls, config: Any) -> IntakeQueue:
+        """Open the queue in the config's state directory."""
+        return cls(Path(config.state_path) / FILE_NAME)
+
+    def close(self) -> None:
+        """Close every connection to the file."""
+        self._store.close()
+
+    # -- intake ----------------------------------------------------------------------------------
+
+    def submit(self, item: Incoming, now: datetime) -> Receipt:
+        """Commit `item` and return its answer, or return the first answer when it is a repeat."""
+        if item.kind not in KINDS:
+            raise ValueError(f"Unknown kind {item.kind!r}: use one of {', '.join(KINDS)}.")
+        digest = body_hash(item.raw)
+        ts = _ts(now)
+        with self._store.transaction() as db:
+            earlier = self._earlier(db, item, digest)
+            if earlier is not None:
+                return earlier
+            warnings = list(item.warnings)
+            kind, opp = self._target(db, item, warnings)
+            key = self._issue(db)
+            if kind == CREATE:
+                opp = new_id(self._rng, _Issued(db))
+                db.execute("INSERT INTO issued_ids (id) VALUES (?)", (opp,))
+                if item.external_id:
+                    db.execute("INSERT INTO external_ids (source, external_id, opportunity_id) VALUES (?, ?, ?)",
+                               (item.source, item.external_id, opp))
+            if kind == FOLLOWUP:
+                answer = {"id": key, "status": "queued", "warnings": warnings, "opportunity_id": opp or None}
+            else:
+                answer = {"id": opp, "status": "queued", "warnings": warnings}
+            db.execute(
+                "INSERT INTO items (key, source, kind, opportunity_id, fields, raw, content_type, body_hash, "
+                "received, idempotency_key, delivery_id, external_id, answer_status, answer, next_attempt_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, item.source, kind, opp or None, json.dumps(dict(item.fields), ensure_ascii=False), item.raw,
+                 item.content_type, digest, ts, item.idempotency_key, item.delivery_id, item.external_id,
+                 202, json.dumps(answer, ensure_ascii=False), ts))
+        log.info("queued %s %s from %s as %s", kind, opp or "-", item.source, key)
+        return Receipt(key, 202, answer)
+
+    def _earlier(self, db: sqlite3.Connection, item: Incoming, digest: str) -> Receipt | None:
+        """Return the stored answer when this submission was seen before."""
+        if item.idempotency_key:
+            row = db.execute("SELECT key, body_hash, answer_status, answer FROM items "
+                             "WHERE source = ? AND idempotency_key = ?", (item.source, item.idempotency_key)).fetchone()
+            if row is not None:
+                if row["body_hash"] != digest:
+                    raise IdempotencyConflict(
+                        f"Idempotency-Key {item.idempotency_key!r} was already used for a different request "
+                        f"to /hooks/{item.source}: send a new key for a new submission, or resend the "
+                        "original body unchanged to get the first answer.")
+                return Receipt(row["key"], row["answer_status"], json.loads(row["answer"]), replayed=True)
+        if item.delivery_id:
+            row = db.execute("SELECT key, answer_status, answer FROM items WHERE source = ? AND delivery_id = ?",
+                             (item.source, item.delivery_id)).fetchone()
+            if row is not None:
+                return Receipt(row["key"], row["answer_status"], json.loads(row["answer"]), replayed=True)
+        return None
+
+    def _target(self, db: sqlite3.Connection, item: Incoming, warnings: list[str]) -> tuple[str, str | None]:
+        """Decide between create and update for a sender's record, and which opportunity it concerns."""
+        if item.kind == FOLLOWUP:
+            return FOLLOWUP, item.opportunity_id
+        if item.external_id:
+            row = db.execute("SELECT opportunity_id FROM external_ids WHERE source = ? AND external_id = ?",
+                             (item.source, item.external_id)).fetchone()
+            if row is not None:
+                return UPDATE, row["opportunity_id"]
+            if item.kind == UPDATE:
+                warnings.append(f"No earlier submission created record {item.external_id!r}, so this update "
+                                "creates a new opportunity.")
+            return CREATE, None
+        if item.kind == UPDATE:
+            if not item.opportunity_id:
+                raise ValueError("An update needs the opportunity ID it changes.")
+            return UPDATE, item.opportunity_id
+        return CREATE, None
+
+    def _issue(self, db: sqlite3.Connection) -> str:
+        """Reserve and return a fresh queue key."""
+        issued = _Issued(db)
+        while True:
+            key = KEY_PREFIX + "".join(self._rng.choice(ALPHABET) for _ in range(KEY_LENGTH))
+            if key not in issued:
+                db.execute("INSERT INTO issued_ids (id) VALUES (?)", (key,))
+                return key
+
+    # -- flush side ------------------------------------------------------------------------------
+
+    def claim(self, limit: int, lease_seconds: float, now: datetime) -> list[Claimed]:
+        """Lease up to `limit` ready items (expired leases included) in arrival order."""
+        ts = _ts(now)
+        with self._store.transaction() as db:
+            rows = db.execute(_CLAIMABLE, {"now": ts, "limit": int(limit)}).fetchall()
+            db.executemany("UPDATE items SET status = 'leased', lease_until = ?, attempts = attempts + 1 "
+                           "WHERE key = ?", [(ts + lease_seconds, r["key"]) for r in rows])
+        return [Claimed(r["key"], r["kind"], r["opportunity_id"] or "", json.loads(r["fields"]),
+                        datetime.fromtimestamp(r["received"], timezone.utc), r["source"], r["attempts"] + 1)
+                for r in rows]
+
+    def complete(self, keys: Sequence[str], now: datetime, outcome: str = "landed") -> None:
+        """Mark items done after the store confirmed them (outcome: landed or already)."""
+        with self._store.transaction() as db:
+            db.executemany("UPDATE items SET status = 'done', done_at = ?, outcome = ?, lease_until = NULL, "
+                           "last_error = NULL WHERE key = ? AND status != 'done'",
+                           [(_ts(now), outcome, k) for k in keys])
+
+    def fail(self, keys: Sequence[str], error: str, now: datetime) -> None:
+        """Put leased items back with `error`, to be retried after an exponential backoff."""
+        ts = _ts(now)
+        with self._store.transaction() as db:
+            for key in keys:
+                row = db.execute("SELECT attempts FROM items WHERE key = ? AND status = 'leased'", (key,)).fetchone()
+                if row is None:
+                    continue
+                db.execute("UPDATE items SET status = 'pending', lease_until = NULL, last_error = ?, "
+                           "next_attempt_at = ? WHERE key = ?", (error, ts + backoff(row["attempts"]), key))
+        if keys:
+            log.warning("%s intake item(s) will be retried: %s", len(keys), error)
+
+    def record_flush(self, now: datetime, result: str, error: str | None = None) -> None:
+        """Remember when the last flush ran, what it did, and the last error seen."""
+        values = {"last_flush_at": now.isoformat(), "last_flush_result": result}
+        if error:
+            values.update(last_error=error, last_error_at=now.isoformat())
+        with self._store.transaction() as db:
+            db.executemany("INSERT INTO meta (name, value) VALUES (?, ?) "
+                           "ON CONFLICT(name) DO UPDATE SET value = excluded.value", list(values.items()))
+
+    def prune(self, now: datetime, keep_days: float = defaults.KEEP_DONE_DAYS) -> int:
+        """Delete landed items older than `keep_days`; their IDs stay reserved."""
+        cutoff = _ts(now - timedelta(days=keep_days))
+        with self._store.transaction() as db:
+            return db.execute("DELETE FROM items WHERE status = 'done' AND done_at < ?", (cutoff,)).rowcount
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def stats(self, now: datetime) -> dict[str, Any]:
+        """Return queue depth, oldest pending age, retries and the last flush, for /api/status."""
+        db = self._store.connection()
+        row = db.execute(
+            "SELECT COUNT(*) AS depth, SUM(status = 'leased') AS leased, SUM(attempts > 0 AND last_error IS NOT NULL)"
+            " AS retrying, MIN(received) AS oldest FROM items WHERE status != 'done'").fetchone()
+        meta = {r["name"]: r["value"] for r in db.execute("SELECT name, value FROM meta")}
+        oldest = row["oldest"]
+        return {
+            "depth": row["depth"],
+            "leased": row["leased"] or 0,
+            "retrying": row["retrying"] or 0,
+            "oldest_pending_age_seconds": None if oldest is None else round(max(0.0, _ts(now) - oldest), 3),
+            "last_flush_at": meta.get("last_flush_at"),
+            "last_flush_result": meta.get("last_flush_result"),
+            "last_error": meta.get("last_error"),
+            "last_error_at": meta.get("last_error_at"),
+        }
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """Return one item as stored (raw payload included), or None."""
+        row = self._store.connection().execute("SELECT * FROM items WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _plain(row)
+
+    def items(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Return every item in arrival order, optionally only those with `status`."""
+        sql = "SELECT * FROM items" + (" WHERE status = ?" if status else "") + " ORDER BY seq"
+        return [_plain(r) for r in self._store.connection().execute(sql, (status,) if status else ())]
+
+
+def _plain(row: sqlite3.Row) -> dict[str, Any]:
+    item = dict(row)
+    item["fields"] = json.loads(item["fields"])
+    item["answer"] = json.loads(item["answer"])
+    return item

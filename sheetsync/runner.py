@@ -1,0 +1,113 @@
+"""Run sheetsync: `serve` (web + scheduler in one process) and `worker` (scheduler only, beside gunicorn)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from .config import Config
+from .intake import defaults
+from .intake.flush import FlushResult, flush_once
+from .intake.queue import IntakeQueue
+
+log = logging.getLogger(__name__)
+
+MAX_BATCHES_PER_RUN = 20
+"""Batches one flush run may land before it yields to the sync job."""
+SERVER_THREADS = 8
+"""Waitress worker threads for `serve`."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def flush_job(queue: IntakeQueue, syncer: Any, clock: Callable[[], datetime] = _utc_now,
+              batch_size: int = defaults.BATCH_SIZE) -> FlushResult | None:
+    """Drain the queue batch by batch until it is empty or a batch fails; log errors and never raise."""
+    result = None
+    try:
+        for _ in range(MAX_BATCHES_PER_RUN):
+            result = flush_once(queue, syncer, clock(), batch_size)
+            if result.error or result.claimed < batch_size:
+                break
+    except Exception:  # the scheduler must keep running whatever happens here
+        log.exception("intake flush failed; queued submissions stay queued")
+    return result
+
+
+def sync_job(syncer: Any, clock: Callable[[], datetime] = _utc_now) -> None:
+    """Run one sync cycle; log errors and never raise."""
+    try:
+        syncer.run_cycle(clock())
+    except Exception as exc:  # the store may be locked or unreachable; try again next interval
+        log.warning("sync cycle failed, will retry next interval: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+
+
+def build_scheduler(config: Config, syncer: Any, queue: IntakeQueue, blocking: bool,
+                    clock: Callable[[], datetime] = _utc_now) -> BaseScheduler:
+    """Return an unstarted scheduler flushing every flush_interval and syncing every sync_interval."""
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(timezone=timezone.utc, job_defaults={"max_instances": 1, "coalesce": True})
+    start = clock()
+    scheduler.add_job(flush_job, "interval", seconds=config.flush_interval, id="flush", name="intake flush",
+                      args=(queue, syncer, clock), misfire_grace_time=config.flush_interval, next_run_time=start)
+    scheduler.add_job(sync_job, "interval", seconds=config.sync_interval, id="sync", name="sync cycle",
+                      args=(syncer, clock), misfire_grace_time=config.sync_interval, next_run_time=start)
+    return scheduler
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def serve(config: Config, syncer: Any, host: str | None = None, port: int | None = None) -> None:
+    """Serve the webhook app under waitress with the scheduler in the same process, until interrupted."""
+    from waitress import create_server
+
+    from webhook import EXTENSION, create_app
+
+    app = create_app(config)
+    state = app.extensions[EXTENSION]
+    scheduler = build_scheduler(config, syncer, state.queue, blocking=False, clock=state.clock)
+    state.scheduler = scheduler
+    server = create_server(app, host=host or config.host, port=port or config.port, threads=SERVER_THREADS,
+                           max_request_body_size=config.max_body + 1024)
+    _stop_on_sigterm()
+    scheduler.start()
+    log.info("sheetsync serving on http://%s:%s (flush every %s s, sync every %s s)", server.effective_host,
+             server.effective_port, config.flush_interval, config.sync_interval)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        server.close()
+        scheduler.shutdown(wait=True)
+        state.queue.close()
+
+
+def worker(config: Config, syncer: Any) -> None:
+    """Run only the scheduler (flush and sync) in the foreground, for deployments with gunicorn in front."""
+    queue = IntakeQueue.for_config(config)
+    scheduler = build_scheduler(config, syncer, queue, blocking=True)
+    _stop_on_sigterm()
+    log.info("sheetsync worker started (flush every %s s, sync every %s s)", config.flush_interval,
+             config.sync_interval)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        log.info("stopping")
+        scheduler.shutdown(wait=True)
+    finally:
+        queue.close()

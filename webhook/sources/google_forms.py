@@ -1,0 +1,51 @@
+"""Google Forms through the shipped Apps Script (templates/google-forms.gs), signed with X-Sheetsync-Signature."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sheetsync.core.schema import OPPORTUNITIES
+from sheetsync.intake.mapping import map_answers
+from sheetsync.intake.queue import CREATE, Incoming
+
+from ..errors import BadRequest
+from .base import JSON, Context, HookRequest, finish, idempotency_key, load_object, require_fields, verify_ours
+
+NAME = "google-forms"
+CONTENT_TYPES = (JSON,)
+
+
+def verify(req: HookRequest, secrets: Sequence[str], now: float) -> str:
+    """Check X-Sheetsync-Signature as the Apps Script signs it."""
+    return verify_ours(req, secrets, now)
+
+
+def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
+    """Yield (question title, response, (item id,)); answers may be a list of items or a title -> value object."""
+    items = data.get("answers")
+    if isinstance(items, dict):
+        for title, value in items.items():
+            yield title, value, ()
+    elif isinstance(items, list):
+        for item in items:
+            if not isinstance(item, dict) or "title" not in item:
+                raise BadRequest("An entry of answers has no title: use templates/google-forms.gs unchanged, "
+                                 'which sends {"title": ..., "response": ...} per question.')
+            yield item["title"], item.get("response"), (str(item.get("id") or ""),)
+    else:
+        raise BadRequest("The body has no answers: use templates/google-forms.gs, which posts the form "
+                         "response as {\"response_id\": ..., \"answers\": [...]}.")
+    if data.get("respondent_email"):
+        yield "Email", data["respondent_email"], ()
+
+
+def parse(req: HookRequest, ctx: Context) -> Incoming:
+    """Map a form response to a new opportunity, keyed by its response ID."""
+    data = load_object(req, "form response")
+    mapped = map_answers(answers(data), OPPORTUNITIES, ctx.field_map)
+    require_fields(mapped)
+    finish(mapped, NAME, ctx)
+    response_id = data.get("response_id")
+    key = idempotency_key(req) or (str(response_id)[:255] if response_id else None)
+    return Incoming(NAME, CREATE, mapped.fields, req.body, req.mimetype, key, warnings=mapped.warnings)
