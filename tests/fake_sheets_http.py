@@ -54,8 +54,8 @@ class FakeAdapter(BaseAdapter):
         """Nothing to release."""
 
 
-def serve(fake: Any, host: str, port: int) -> None:
-    """Serve the fake over HTTP until interrupted (one lock serialises requests, like one spreadsheet)."""
+def make_server(fake: Any, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """An HTTP server answering with the fake (one lock serialises requests, like one spreadsheet)."""
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
@@ -80,7 +80,12 @@ def serve(fake: Any, host: str, port: int) -> None:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
             log.info("%s %s", self.address_string(), format % args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve(fake: Any, host: str, port: int) -> None:
+    """Serve the fake over HTTP on loopback until interrupted."""
+    server = make_server(fake, host, port)
     print(f"Fake Sheets API on http://{host}:{server.server_port} (spreadsheet ID {fake.spreadsheet_id}, "  # noqa: T201
           f"timezone {fake.timezone}). Ctrl-C stops it.", flush=True)
     try:

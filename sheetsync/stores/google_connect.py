@@ -103,6 +103,9 @@ def explain(exc: APIError, sheet_id: str, account: str, endpoint: str = "") -> S
     if code == 401:
         return StoreError(f"Google rejected the credentials ({message}): create a new service-account key and "
                           "point google_credentials at it.")
+    if code == 400 and "unable to parse range" in message.lower():
+        return StoreConflict(f"A tab was renamed or deleted while sheetsync was working ({message}); reading the "
+                             "sheet again.")
     if code == 400 and "grid limits" in message.lower():
         return StoreConflict(f"The sheet changed size while sheetsync was writing ({message}); reading it again.")
     return StoreError(f"The Sheets API refused a request with HTTP {code}: {message}")
