@@ -211,3 +211,28 @@ def test_chinese_workbook_gets_chinese_messages(tmp_path, config):
     assert statuses["上海精工机械有限公司"] == "缺少预计金额（报价阶段起必填）"
     owners = {r[3]: r[COL["owner"]] for r in rows[1:]}
     assert owners["上海精工机械有限公司"] == "陈晓"
+
+
+def test_updated_moves_only_for_rows_people_changed(syncer, kit, config):
+    syncer.run_cycle()
+    row = next(i for i, r in enumerate(kit.values("Opportunities"), start=1) if cell(r, "customer") == "Pearl Software")
+    kit.edit("Opportunities", a1("need", row), "CRM integration and SSO")
+    later = Syncer(kit.store, config, syncer.state, clock=lambda: NOW + timedelta(hours=2))
+    for _ in range(2):
+        later.run_cycle()
+    updated = {c: cell(r, "updated") for c, r in by_customer(kit).items()}
+    assert updated["Pearl Software"] == datetime(2026, 11, 28, 11, 30)
+    assert {u for c, u in updated.items() if c != "Pearl Software"} == {datetime(2026, 11, 28, 9, 30)}
+
+
+def test_reminders_shrink_when_work_is_done(syncer, kit):
+    syncer.run_cycle()
+    syncer.run_cycle()  # the one-off "no follow-up planned" reminder is gone now
+    before = len([r for r in kit.values("Reminders")[1:] if r and r[0]])
+    for i, r in enumerate(kit.values("Opportunities"), start=1):
+        if cell(r, "customer") == "Harbor Logistics":
+            kit.edit("Opportunities", a1("loss_reason", i), "Price")
+    syncer.run_cycle()
+    after = kit.values("Reminders")[1:]
+    assert len(after) == before - 1
+    assert all(r and r[0] for r in after)

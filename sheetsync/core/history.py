@@ -23,7 +23,7 @@ CREATED = {"en": "Created", "zh": "新建"}
 def fingerprint(opp: Opportunity) -> str:
     """A short digest of everything people typed in the row (custom columns included)."""
     system = {c.key for c in OPPORTUNITIES.columns if c.owner != PEOPLE}
-    parts = [f"{k}={v.text(val)}" for k, val in sorted(opp.cells.items()) if k not in system]
+    parts = [f"{k}={v.text(val)}" for k, val in sorted(opp.cells.items()) if k not in system and not v.is_blank(val)]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 

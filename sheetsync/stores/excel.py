@@ -116,12 +116,11 @@ class ExcelStore(Store):
         for key, rows in batch.replace.items():
             ws = wb[snapshot.tabs[key].title]
             first = 1 if TABS_BY_KEY[key].headerless else 2
-            old_last = last_row(ws)
-            width = max([len(r) for r in rows] + [ws.max_column])
-            for i in range(max(len(rows), old_last - first + 1)):
-                values = rows[i] if i < len(rows) else []
-                for col in range(width):
-                    set_cell(ws, first + i, col, values[col] if col < len(values) else None)
+            if ws.max_row >= first:
+                ws.delete_rows(first, ws.max_row - first + 1)  # a system tab: rebuilt whole, never grows stale rows
+            for i, values in enumerate(rows):
+                for col, value in enumerate(values):
+                    set_cell(ws, first + i, col, value)
         for (key, row, col), kind in batch.formats.items():
             wb[snapshot.tabs[key].title].cell(row=row, column=col + 1).number_format = NUMBER_FORMATS[kind]
         for spec in batch.charts:

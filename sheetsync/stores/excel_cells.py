@@ -32,7 +32,8 @@ def set_cell(ws: Worksheet, row: int, col: int, value: Cell) -> None:
 
 def last_row(ws: Worksheet) -> int:
     """The last row holding any value (max_row also counts rows that only carry formatting)."""
-    for row in range(ws.max_row, 0, -1):
-        if any(c.value not in (None, "") for c in ws[row]):
-            return row
-    return 0
+    last = 0
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if any(value not in (None, "") for value in values):
+            last = number
+    return last
