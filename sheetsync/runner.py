@@ -55,12 +55,13 @@ def build_scheduler(config: Config, syncer: Any, queue: IntakeQueue, blocking: b
                     clock: Callable[[], datetime] = _utc_now) -> BaseScheduler:
     """Return an unstarted scheduler flushing every flush_interval and syncing every sync_interval."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = cls(timezone=timezone.utc, job_defaults={"max_instances": 1, "coalesce": True})
+    scheduler = cls(timezone=timezone.utc)
     start = clock()
+    single = {"max_instances": 1, "coalesce": True, "next_run_time": start}
     scheduler.add_job(flush_job, "interval", seconds=config.flush_interval, id="flush", name="intake flush",
-                      args=(queue, syncer, clock), misfire_grace_time=config.flush_interval, next_run_time=start)
+                      args=(queue, syncer, clock), misfire_grace_time=config.flush_interval, **single)
     scheduler.add_job(sync_job, "interval", seconds=config.sync_interval, id="sync", name="sync cycle",
-                      args=(syncer, clock), misfire_grace_time=config.sync_interval, next_run_time=start)
+                      args=(syncer, clock), misfire_grace_time=config.sync_interval, **single)
     return scheduler
 
 

@@ -146,10 +146,12 @@ SOURCE_LABELS = {
 }
 
 
-def finish(mapped: Mapped, source: str, ctx: Context) -> Mapped:
-    """Default the Source column to the form platform and warn about missing registration fields."""
+def finish(mapped: Mapped, source: str, ctx: Context, check: bool = True) -> Mapped:
+    """Default the Source column to the form platform and (with `check`) warn about missing registration fields."""
     en, zh = SOURCE_LABELS.get(source, (source, source))
     mapped.fields.setdefault("source", zh if ctx.language == "zh" else en)
+    if not check:
+        return mapped
     missing = [name for key, name in (("customer", "Customer"), ("contact", "Contact")) if not mapped.fields.get(key)]
     if not (mapped.fields.get("phone") or mapped.fields.get("email")):
         missing.append("Phone or Email")

@@ -51,7 +51,7 @@ def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     mapped = map_answers(answers(record), OPPORTUNITIES, ctx.field_map)
     if OPS[op] == CREATE:
         require_fields(mapped)
-        finish(mapped, NAME, ctx)
+    finish(mapped, NAME, ctx, check=OPS[op] == CREATE)
     deliver = req.headers.get("X-JDY-DeliverId")
     return Incoming(NAME, OPS[op], mapped.fields, req.body, req.mimetype, idempotency_key(req),
                     delivery_id=deliver.strip() if deliver and deliver.strip() else None,

@@ -16,6 +16,8 @@ from .base import JSON, Context, HookRequest, Ignored, finish, get_path, idempot
 NAME = "tally"
 CONTENT_TYPES = (JSON,)
 HEADER = "Tally-Signature"
+TYPE_COLUMNS = {"INPUT_EMAIL": "email", "INPUT_PHONE_NUMBER": "phone"}
+"""Field types that name their column when the label and key do not."""
 _CHOICES = {"MULTIPLE_CHOICE", "CHECKBOXES", "DROPDOWN", "MULTI_SELECT", "RANKING"}
 
 
@@ -47,7 +49,7 @@ def field_value(item: dict[str, Any]) -> Any:
 
 
 def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
-    """Yield (label, value, (key,)) for every field, skipping the per-option checkbox echoes."""
+    """Yield (label, value, (key, type column)) for every field, skipping the per-option checkbox echoes."""
     fields = get_path(data, "data", "fields")
     if not isinstance(fields, list):
         raise BadRequest("The body has no data.fields list: point a Tally webhook at /hooks/tally, or use "
@@ -58,7 +60,8 @@ def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
         if item.get("type") == "CHECKBOXES" and isinstance(item.get("value"), bool):
             continue
         key = str(item.get("key") or "")
-        yield item.get("label") or key, field_value(item), (key,)
+        hint = TYPE_COLUMNS.get(str(item.get("type")), "")
+        yield item.get("label") or key, field_value(item), (key, hint)
 
 
 def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:

@@ -16,6 +16,8 @@ from .base import JSON, Context, HookRequest, Ignored, finish, get_path, idempot
 NAME = "typeform"
 CONTENT_TYPES = (JSON,)
 HEADER = "Typeform-Signature"
+TYPE_COLUMNS = {"email": "email", "phone_number": "phone"}
+"""Answer types that name their column when the question's title and ref do not."""
 
 
 def verify(req: HookRequest, secrets: Sequence[str], now: float) -> None:
@@ -41,7 +43,7 @@ def answer_value(answer: dict[str, Any]) -> Any:
 
 
 def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
-    """Yield (question title, value, (ref, id)) for every answer and hidden field."""
+    """Yield (question title, value, (ref, id, type column)) for every answer and hidden field."""
     response = data.get("form_response")
     if not isinstance(response, dict) or not isinstance(response.get("answers", []), list):
         raise BadRequest("The body has no form_response.answers list: point a Typeform webhook at "
@@ -55,7 +57,8 @@ def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
         field_id = answer["field"].get("id") or ""
         question = questions.get(field_id, {})
         title = question.get("title") or ref or field_id
-        yield title, answer_value(answer), (ref or question.get("ref") or "", field_id)
+        hint = TYPE_COLUMNS.get(str(answer.get("type")), "")
+        yield title, answer_value(answer), (ref or question.get("ref") or "", str(field_id), hint)
     hidden = response.get("hidden")
     if isinstance(hidden, dict):
         for name, value in hidden.items():

@@ -1,0 +1,91 @@
+"""The scheduler that drives flush and sync: one instance each, coalesced, errors logged not raised."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from sheetsync.config import Config
+from sheetsync.intake.queue import Incoming, IntakeQueue
+from sheetsync.runner import build_scheduler, flush_job, sync_job
+from sheetsync.sync import IntakeResult
+
+NOW = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def queue(tmp_path):
+    q = IntakeQueue(tmp_path)
+    yield q
+    q.close()
+
+
+class Recorder:
+    """A syncer that records calls and lands everything."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.fail = fail
+        self.flushed: list[str] = []
+        self.cycles = 0
+        self.called = threading.Event()
+
+    def flush(self, submissions, now):
+        self.called.set()
+        if self.fail:
+            raise self.fail
+        self.flushed += [s.key for s in submissions]
+        return IntakeResult([s.key for s in submissions], [], {})
+
+    def run_cycle(self, now=None):
+        self.cycles += 1
+        if self.fail:
+            raise self.fail
+
+
+@pytest.mark.parametrize("blocking, cls", [(True, BlockingScheduler), (False, BackgroundScheduler)])
+def test_build_scheduler_adds_flush_and_sync_with_single_coalesced_runs(queue, blocking, cls):
+    config = Config(flush_interval=7, sync_interval=300)
+    scheduler = build_scheduler(config, Recorder(), queue, blocking=blocking, clock=lambda: NOW)
+    assert isinstance(scheduler, cls)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"flush", "sync"}
+    for job_id, seconds in (("flush", 7), ("sync", 300)):
+        job = jobs[job_id]
+        assert job.trigger.interval.total_seconds() == seconds
+        assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, seconds)
+        assert job.next_run_time == NOW
+
+
+def test_the_background_scheduler_flushes_the_queue(queue):
+    key = queue.submit(Incoming("generic", "create", {"customer": "A"}, b"x"), datetime.now(timezone.utc)).key
+    syncer = Recorder()
+    scheduler = build_scheduler(Config(flush_interval=60, sync_interval=60), syncer, queue, blocking=False)
+    scheduler.start()
+    try:
+        assert syncer.called.wait(5)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert syncer.flushed == [key] and syncer.cycles == 1
+
+
+def test_flush_job_drains_several_batches(queue):
+    for i in range(5):
+        queue.submit(Incoming("generic", "create", {"customer": str(i)}, str(i).encode()), NOW)
+    syncer = Recorder()
+    flush_job(queue, syncer, clock=lambda: NOW, batch_size=2)
+    assert len(syncer.flushed) == 5
+
+
+def test_jobs_never_raise(queue, caplog):
+    queue.submit(Incoming("generic", "create", {"customer": "A"}, b"x"), NOW)
+    broken = Recorder(fail=RuntimeError("boom"))
+    assert flush_job(queue, broken, clock=lambda: NOW).error == "RuntimeError: boom"
+    sync_job(broken, clock=lambda: NOW)
+    assert "sync cycle failed" in caplog.text
+    queue.close()
+    flush_job(None, broken, clock=lambda: NOW)  # even a broken queue only logs
+    assert "intake flush failed" in caplog.text
