@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -129,6 +133,22 @@ def test_an_expired_lease_is_claimed_again(queue):
     assert queue.claim(10, 60, later(59)) == []
     again = queue.claim(10, 60, later(61))
     assert [c.key for c in again] == [key] and again[0].attempts == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process liveness is only checked on POSIX")
+def test_a_lease_held_by_a_process_that_died_is_taken_over_at_once(queue):
+    key = queue.submit(lead(), T0).key
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    db = sqlite3.connect(queue.path)
+    queue.claim(10, 600, T0)
+    with db:
+        db.execute("UPDATE items SET lease_owner = ? WHERE key = ?", (f"{socket.gethostname()}:{os.getppid()}", key))
+    assert queue.claim(10, 600, later(1)) == []  # the holder is alive: wait for its lease
+    with db:
+        db.execute("UPDATE items SET lease_owner = ? WHERE key = ?",
+                   (f"{socket.gethostname()}:{gone.stdout.strip()}", key))
+    db.close()
+    assert [c.key for c in queue.claim(10, 600, later(2))] == [key]
 
 
 def test_complete_removes_items_from_the_queue_but_keeps_their_answer(queue):

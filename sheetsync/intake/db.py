@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS items (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL,
     lease_until REAL,
+    lease_owner TEXT,
     last_error TEXT,
     done_at REAL,
     outcome TEXT
@@ -66,6 +67,9 @@ class Database:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(items)")}
+            if "lease_owner" not in columns:  # files made before leases had owners
+                db.execute("ALTER TABLE items ADD COLUMN lease_owner TEXT")
 
     def connection(self) -> sqlite3.Connection:
         """Return this thread's connection, opening it on first use."""

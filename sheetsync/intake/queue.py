@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
+import socket
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +32,27 @@ KEY_LENGTH = 10
 
 def _ready(alias: str) -> str:
     return (f"(({alias}.status = 'pending' AND {alias}.next_attempt_at <= :now) "
-            f"OR ({alias}.status = 'leased' AND {alias}.lease_until <= :now))")
+            f"OR ({alias}.status = 'leased' AND ({alias}.lease_until <= :now "
+            f"OR {alias}.lease_owner IN (SELECT value FROM json_each(:dead)))))")
+
+
+def _owner() -> str:
+    """Name the lease holder by host and process, so a restarted process can take over a dead one's items."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _is_dead(owner: str) -> bool:
+    """Tell whether a lease owner is a process on this host that no longer exists (POSIX only)."""
+    host, _, pid = owner.rpartition(":")
+    if os.name != "posix" or host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists but belongs to someone else
+        return False
+    return False
 
 
 _CLAIMABLE = f"""
@@ -218,12 +240,19 @@ class IntakeQueue:
     # -- flush side ------------------------------------------------------------------------------
 
     def claim(self, limit: int, lease_seconds: float, now: datetime) -> list[Claimed]:
-        """Lease up to `limit` ready items (expired leases included) in arrival order."""
+        """Lease up to `limit` ready items in arrival order, taking over expired leases and dead holders' leases."""
         ts = _ts(now)
+        owner = _owner()
         with self._store.transaction() as db:
-            rows = db.execute(_CLAIMABLE, {"now": ts, "limit": int(limit)}).fetchall()
-            db.executemany("UPDATE items SET status = 'leased', lease_until = ?, attempts = attempts + 1 "
-                           "WHERE key = ?", [(ts + lease_seconds, r["key"]) for r in rows])
+            holders = [r[0] for r in db.execute("SELECT DISTINCT lease_owner FROM items WHERE status = 'leased' "
+                                                "AND lease_until > ? AND lease_owner IS NOT NULL", (ts,))]
+            dead = [h for h in holders if _is_dead(h)]
+            if dead:
+                log.info("taking over items leased by stopped process(es) %s", ", ".join(dead))
+            rows = db.execute(_CLAIMABLE, {"now": ts, "limit": int(limit), "dead": json.dumps(dead)}).fetchall()
+            until = ts + lease_seconds
+            db.executemany("UPDATE items SET status = 'leased', lease_until = ?, lease_owner = ?, "
+                           "attempts = attempts + 1 WHERE key = ?", [(until, owner, r["key"]) for r in rows])
         return [Claimed(r["key"], r["kind"], r["opportunity_id"] or "", json.loads(r["fields"]),
                         datetime.fromtimestamp(r["received"], timezone.utc), r["source"], r["attempts"] + 1)
                 for r in rows]
