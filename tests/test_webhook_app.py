@@ -61,6 +61,13 @@ def post_generic(client, payload, secret="gen-new", t=T, **headers):
 LEAD = {"Company": "Acme Machinery", "联系人": "王伟", "Phone": "+86 138 0000 1111", "Region": "East",
         "How did you hear about us?": "Trade fair"}
 
+def test_every_configurable_source_has_an_endpoint():
+    from sheetsync.config import SOURCES as CONFIGURED
+    from webhook.sources import SOURCES
+
+    assert set(SOURCES) == set(CONFIGURED)
+
+
 # -- generic -------------------------------------------------------------------------------------
 
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.core.ids import ALPHABET, new_id
+from sheetsync.core.intake import CREATE, FOLLOWUP, UPDATE
 
 from . import defaults
 from .db import Database
 
 log = logging.getLogger(__name__)
 
-CREATE, UPDATE, FOLLOWUP = "create", "update", "followup"
 KINDS = (CREATE, UPDATE, FOLLOWUP)
 FILE_NAME = "intake.db"
 KEY_PREFIX = "IN-"
