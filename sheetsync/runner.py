@@ -65,6 +65,11 @@ def build_scheduler(config: Config, syncer: Any, queue: IntakeQueue, blocking: b
     return scheduler
 
 
+def _quiet_scheduler_logs() -> None:
+    """Keep APScheduler's per-run INFO lines (one every flush_interval) out of the service log."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 def _stop_on_sigterm() -> None:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -85,6 +90,7 @@ def serve(config: Config, syncer: Any, host: str | None = None, port: int | None
     server = create_server(app, host=host or config.host, port=port or config.port, threads=SERVER_THREADS,
                            max_request_body_size=config.max_body + 1024)
     _stop_on_sigterm()
+    _quiet_scheduler_logs()
     scheduler.start()
     log.info("sheetsync serving on http://%s:%s (flush every %s s, sync every %s s)", server.effective_host,
              server.effective_port, config.flush_interval, config.sync_interval)
@@ -103,6 +109,7 @@ def worker(config: Config, syncer: Any) -> None:
     queue = IntakeQueue.for_config(config)
     scheduler = build_scheduler(config, syncer, queue, blocking=True)
     _stop_on_sigterm()
+    _quiet_scheduler_logs()
     log.info("sheetsync worker started (flush every %s s, sync every %s s)", config.flush_interval,
              config.sync_interval)
     try:

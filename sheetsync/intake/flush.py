@@ -36,6 +36,8 @@ class FlushResult:
 
     def line(self) -> str:
         """Return a one-line summary for logs and /api/status."""
+        if not self.claimed:
+            return "nothing queued"
         text = (f"{self.claimed} claimed, {len(self.landed)} landed, {len(self.already)} already in the sheet, "
                 f"{len(self.rejected)} waiting, {len(self.failed)} to retry")
         return f"{text} ({self.error})" if self.error else text
