@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -71,10 +72,12 @@ def _quiet_scheduler_logs() -> None:
 
 
 def _stop_on_sigterm() -> None:
+    """Turn SIGTERM (systemd, docker stop) into the same clean stop as Ctrl-C, when running on the main thread."""
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, handler)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
 
 
 def serve(config: Config, syncer: Any, host: str | None = None, port: int | None = None) -> None:
