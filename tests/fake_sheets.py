@@ -72,6 +72,8 @@ _ROUTES = [
     ("PUT", re.compile(r"^/v4/spreadsheets/([^/:]+)/values/(.+)$"), "values.update"),
 ]
 READS = ("get", "values.get", "values.batchGet")
+MAX_BODY = 10_485_760
+"""Google's front end refuses request bodies larger than this (an undocumented but long-standing limit)."""
 
 
 @dataclass
@@ -82,6 +84,8 @@ class Call:
     method: str
     url: str
     status: int
+    size: int = 0
+    """Bytes of the request body."""
 
 
 @dataclass
@@ -286,20 +290,22 @@ class FakeSheets:
                     break
             failure = self._failure_for(kind)
             if failure is not None:
-                self.calls.append(Call(kind, method, url, failure.status))
+                self.calls.append(Call(kind, method, url, failure.status, len(body or b"")))
                 if failure.status == 0:
                     return 0, {}, ""
                 headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
                 return failure.status, headers, _error(failure.status, _MESSAGES.get(failure.status, "Backend error"))
             try:
+                if body and len(body) > MAX_BODY:
+                    raise ApiError(400, f"Request payload size exceeds the limit: {MAX_BODY} bytes.")
                 if groups[0] != self.spreadsheet_id:
                     raise ApiError(404, _MESSAGES[404], "NOT_FOUND")
                 payload = json.loads(body) if body else {}
                 answer = self._dispatch(kind, groups, query, payload)
             except ApiError as exc:
-                self.calls.append(Call(kind, method, url, exc.code))
+                self.calls.append(Call(kind, method, url, exc.code, len(body or b"")))
                 return exc.code, {}, _error(exc.code, exc.message, exc.status)
-            self.calls.append(Call(kind, method, url, 200))
+            self.calls.append(Call(kind, method, url, 200, len(body or b"")))
             return 200, {}, json.dumps(answer)
 
     def _route(self, method: str, path: str) -> tuple[str, tuple[str, ...]]:

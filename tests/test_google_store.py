@@ -266,3 +266,30 @@ def test_a_wrong_spreadsheet_id_says_so():
 
 def test_describe_names_the_sheet_and_endpoint(store):
     assert store.describe() == "Google Sheet fake-spreadsheet-0001"
+
+
+def test_a_write_bigger_than_one_body_is_split_and_lands_whole(fake, store):
+    seed(fake, 1000)
+    store.max_body = 120_000
+    snap = store.read(TABS)
+    batch = plan(snap)
+    batch.replace = {"reminders": [[date(2026, 11, 28), "Ann", f"OPP-{i:06d}", "C", "Lead", "due", 0]
+                                   for i in range(1, 301)]}
+    fake.reset_counts()
+    store.write(snap, batch)
+    assert fake.count("batchUpdate") >= 2 and all(c.size <= 120_000 for c in fake.calls)
+    rows = store.read(TABS).tabs
+    assert all(r[COL["status"]] == f"OK {r[COL['id']]}" for r in rows["opportunities"].rows[1:])
+    assert len(rows["reminders"].rows) == 301
+
+
+def test_a_rebuilt_tab_rewrites_only_rows_that_changed(fake, store):
+    seed(fake, 2)
+    reminders = [[date(2026, 11, 28), "Ann", f"OPP-{i:06d}", "C", "Lead", "due", i] for i in range(1, 201)]
+    store.write(store.read(TABS), WriteBatch(replace={"reminders": reminders}))
+    first = fake.calls[-1].size
+    reminders[50][1] = "Bob"
+    store.write(store.read(TABS), WriteBatch(replace={"reminders": reminders[:150]}))
+    assert fake.calls[-1].size < first / 5
+    rows = fake.values("Reminders")
+    assert len(rows) == 151 and rows[51][1] == "Bob" and rows[150][6] == 150 and rows[1][0] == datetime(2026, 11, 28)

@@ -20,23 +20,22 @@ from ..config import Config
 from ..core.schema import TABS
 from ..template import Layout, template_file
 from .base import Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
+from .google_batch import (
+    MAX_BODY_BYTES,
+    append_requests,
+    bodies,
+    cell_requests,
+    chart_requests,
+    find_chart,
+    replace_requests,
+)
 from .google_cells import DEFAULT_AMOUNT_PATTERN, CellEncoder
 from .google_connect import build_client, explain, spreadsheet_id
 from .google_http import SheetsHTTPClient
 from .google_meta import METADATA_FIELDS, SheetMeta, SpreadsheetMeta
 from .google_read import READ_PARAMS, tab_data, value_ranges, whole_tab_range
 from .google_setup import SetupPlan, parse_top, top_ranges
-from .google_write import (
-    Target,
-    append_request,
-    cell_requests,
-    chart_requests,
-    find_chart,
-    make_target,
-    plan_checks,
-    replace_requests,
-    verify,
-)
+from .google_write import Target, make_target, plan_checks, verify
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,6 +63,8 @@ class GoogleStore(Store):
         self._meta: SpreadsheetMeta | None = None
         self._charts: dict[int, int] = {}
         self._amount_pattern = _amount_pattern(config.template)
+        self.max_body = MAX_BODY_BYTES
+        """Largest batchUpdate body; bigger writes are split (Google refuses more than 10 MiB)."""
 
     def describe(self) -> str:
         """Where the data lives, for messages."""
@@ -166,29 +167,32 @@ class GoogleStore(Store):
         for key, rows in batch.replace.items():
             requests += replace_requests(key, rows, targets[key], encoder, batch.formats)
         for key, rows in batch.appends.items():
-            if rows:
-                requests.append(append_request(rows, targets[key], encoder))
+            requests += append_requests(key, rows, targets[key], encoder)
         for chart in batch.charts:
             sheet = targets[chart.tab].sheet
             requests += chart_requests(chart, sheet, self._charts.get(sheet.sheet_id))
         if requests:
             self._batch_update(requests)
 
-    def _batch_update(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
-        body = {"requests": requests, "includeSpreadsheetInResponse": True, "responseIncludeGridData": False}
+    def _batch_update(self, requests: list[dict[str, Any]]) -> None:
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
-        reply = self._call(self.http.request, "post", url, params={"fields": _REPLY_FIELDS}, json=body).json()
-        if "updatedSpreadsheet" in reply:
-            self._meta = SpreadsheetMeta.from_json(reply["updatedSpreadsheet"])
-        else:
-            self._meta = None
-        for request, answer in zip(requests, reply.get("replies", []), strict=False):
-            if "addChart" in request and answer.get("addChart"):
-                chart = answer["addChart"]["chart"]
-                anchor = request["addChart"]["chart"]["position"]["overlayPosition"]["anchorCell"]
-                self._charts[anchor["sheetId"]] = chart["chartId"]
-        log.info("Wrote %s changes to %s in one batchUpdate", len(requests), self.spreadsheet_id)
-        return reply
+        chunks = bodies(requests, self.max_body)
+        if len(chunks) > 1:
+            log.warning("The write is %s requests of up to %s bytes each (Google refuses larger bodies); a failure "
+                        "part-way leaves the earlier parts written, and the next cycle finishes the job",
+                        len(chunks), self.max_body)
+        done = 0
+        for count, body in chunks:
+            reply = self._call(self.http.request, "post", url, params={"fields": _REPLY_FIELDS}, data=body,
+                               headers={"Content-Type": "application/json; charset=utf-8"}).json()
+            for request, answer in zip(requests[done:done + count], reply.get("replies", []), strict=False):
+                if "addChart" in request and answer.get("addChart"):
+                    anchor = request["addChart"]["chart"]["position"]["overlayPosition"]["anchorCell"]
+                    self._charts[anchor["sheetId"]] = answer["addChart"]["chart"]["chartId"]
+            done += count
+        self._meta = SpreadsheetMeta.from_json(reply["updatedSpreadsheet"]) if "updatedSpreadsheet" in reply else None
+        log.info("Wrote %s changes to %s in %s batchUpdate request(s)", len(requests), self.spreadsheet_id,
+                 len(chunks))
 
     def setup(self, layout: object) -> list[str]:
         """Add missing tabs, columns, formats, dropdown, rules, protection and chart in one batchUpdate."""

@@ -58,6 +58,11 @@ def digits(number: int | float) -> str:
     return str(number)
 
 
+def _compact(number: float) -> float | int:
+    """Whole numbers as ints, so JSON carries no '.0' (the API reads both the same)."""
+    return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+
+
 def _blank(value: Any) -> Cell:
     return None if value == "" else value
 
@@ -150,14 +155,14 @@ class CellEncoder:
             moment = value.replace(tzinfo=None)
             if kind == "datetime":
                 moment = _shift(moment, self.team_tz, self.sheet_tz)
-            return {"numberValue": to_serial(moment)}
+            return {"numberValue": _compact(to_serial(moment))}
         if isinstance(value, date):
-            return {"numberValue": to_serial(value)}
+            return {"numberValue": _compact(to_serial(value))}
         if isinstance(value, (int, float, Decimal)):
             number = float(value)
             if not math.isfinite(number):
                 return {"stringValue": str(value)}
-            return {"numberValue": int(value) if isinstance(value, int) else number}
+            return {"numberValue": int(value) if isinstance(value, int) else _compact(number)}
         return {"stringValue": str(value)}
 
     def cell(self, value: Cell, kind: str | None, with_format: bool) -> dict[str, Any]:

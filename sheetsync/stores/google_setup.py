@@ -17,9 +17,9 @@ from ..core.schema import OPPORTUNITIES, STAGES, SUMMARY, SYSTEM, Column, column
 from ..core.summary import FUNNEL_FIRST_ROW, TABLE_WIDTH
 from ..template import Layout, TabLayout
 from .base import Cell, ChartSpec
+from .google_batch import chart_position, chart_spec
 from .google_cells import FIELDS_VALUE_AND_FORMAT, CellEncoder, a1_column, quote_title
 from .google_meta import SheetMeta, SpreadsheetMeta
-from .google_write import chart_position, chart_spec
 
 NEW_TAB_ROWS = 1000
 NEW_TAB_COLS = 26

@@ -1,10 +1,8 @@
-"""Plan one write: the guard re-read that proves nothing moved, then one batchUpdate for every change.
+"""Prove nothing moved before writing: one values:batchGet re-reads what the plan relies on.
 
 Rows are found by the snapshot's row numbers, which stay right only while nobody sorted, inserted or
-deleted rows, retitled a column, or typed into a blank the cycle means to fill. One values:batchGet
-re-reads the header rows, the ID column and every guarded cell just before the write; any difference
-raises StoreConflict and nothing is written. New rows go through appendCells, which adds them after the
-last row holding data (blank rows in the middle included) and never overwrites anything.
+deleted rows, retitled a column, edited a row the cycle writes, or typed into a blank it means to fill.
+Any difference raises StoreConflict and nothing is written; the caller reads again and re-plans.
 """
 
 from __future__ import annotations
@@ -16,12 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..core.schema import FILL, TABS_BY_KEY, column_for, column_letter
-from .base import Cell, ChartSpec, StoreConflict, TabData, WriteBatch
+from .base import Cell, StoreConflict, TabData, WriteBatch
 from .google_cells import (
-    FIELDS_VALUE,
-    FIELDS_VALUE_AND_FORMAT,
-    PERCENT_FORMAT,
-    CellEncoder,
     Converter,
     column_kinds,
     column_span,
@@ -203,122 +197,3 @@ def verify(checks: Sequence[Check], answers: Sequence[list[list[Any]]]) -> None:
                 where = f"'{check.target.sheet.title}' row {row_no}, column {column_letter(check.col)}"
                 raise StoreConflict(f"{where} changed since it was read (was {_describe(expected)}, now "
                                     f"{_describe(current)}): someone edited it; reading the sheet again.")
-
-
-def cell_requests(batch: WriteBatch, targets: dict[str, Target], encoder: CellEncoder) -> list[dict[str, Any]]:
-    """One updateCells per run of consecutive rows in one column."""
-    by_column: dict[tuple[str, int], dict[int, Cell]] = defaultdict(dict)
-    for cell in batch.cells:
-        by_column[(cell.tab, cell.col)][cell.row] = cell.value
-    requests: list[dict[str, Any]] = []
-    for (key, col), values in sorted(by_column.items()):
-        target = targets[key]
-        kind = target.kind(col)
-        rows = sorted(values)
-        run_start = 0
-        for i in range(1, len(rows) + 1):
-            if i < len(rows) and rows[i] == rows[i - 1] + 1:
-                continue
-            run = rows[run_start:i]
-            run_values = [values[r] for r in run]
-            with_format = encoder.needs_format(kind, run_values)
-            requests.append({"updateCells": {
-                "start": {"sheetId": target.sheet.sheet_id, "rowIndex": run[0] - 1, "columnIndex": col},
-                "rows": [{"values": [encoder.cell(v, kind, with_format)]} for v in run_values],
-                "fields": FIELDS_VALUE_AND_FORMAT if with_format else FIELDS_VALUE}})
-            run_start = i
-    return requests
-
-
-def _row_data(row: Sequence[Cell], kinds: Sequence[str | None], encoder: CellEncoder,
-              formats: dict[int, str] | None = None) -> dict[str, Any]:
-    values = []
-    for i, v in enumerate(row):
-        cell = encoder.cell(v, kinds[i] if i < len(kinds) else None, True)
-        if formats and i in formats:
-            cell["userEnteredFormat"] = {"numberFormat": encoder.column_format(formats[i]) or PERCENT_FORMAT}
-        values.append(cell)
-    return {"values": values}
-
-
-def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, encoder: CellEncoder,
-                     formats: dict[tuple[str, int, int], str] | None = None) -> list[dict[str, Any]]:
-    """Rewrite a system tab's body and clear every older cell below and beside it.
-
-    `formats` gives "percent" or "amount" number formats for cells keyed (tab, 1-based row, 0-based col).
-    """
-    first = 0 if TABS_BY_KEY[key].headerless else 1
-    sheet = target.sheet
-    width = max((len(r) for r in rows), default=0)
-    needed_rows = first + len(rows)
-    by_row: dict[int, dict[int, str]] = defaultdict(dict)
-    for (tab, row, col), kind in (formats or {}).items():
-        if tab == key:
-            by_row[row][col] = kind
-    requests: list[dict[str, Any]] = []
-    if needed_rows > sheet.rows:
-        requests.append({"appendDimension": {"sheetId": sheet.sheet_id, "dimension": "ROWS",
-                                             "length": needed_rows - sheet.rows}})
-    if width > sheet.cols:
-        requests.append({"appendDimension": {"sheetId": sheet.sheet_id, "dimension": "COLUMNS",
-                                             "length": width - sheet.cols}})
-    end_row, end_col = max(needed_rows, sheet.rows), max(width, sheet.cols)
-    if end_row > first and end_col > 0:
-        requests.append({"updateCells": {
-            "range": {"sheetId": sheet.sheet_id, "startRowIndex": first, "endRowIndex": end_row,
-                      "startColumnIndex": 0, "endColumnIndex": end_col},
-            "rows": [_row_data(r, target.kinds, encoder, by_row.get(first + 1 + i)) for i, r in enumerate(rows)],
-            "fields": FIELDS_VALUE_AND_FORMAT}})
-    return requests
-
-
-def append_request(rows: Sequence[Sequence[Cell]], target: Target, encoder: CellEncoder) -> dict[str, Any]:
-    """appendCells: the rows go after the last row with data and never overwrite a cell."""
-    return {"appendCells": {"sheetId": target.sheet.sheet_id,
-                            "rows": [_row_data(r, target.kinds, encoder) for r in rows],
-                            "fields": FIELDS_VALUE_AND_FORMAT}}
-
-
-def chart_spec(chart: ChartSpec, sheet_id: int) -> dict[str, Any]:
-    """A native BASIC bar chart of one category column against one value column."""
-    def source(col: int) -> dict[str, Any]:
-        return {"sourceRange": {"sources": [{
-            "sheetId": sheet_id, "startRowIndex": chart.first_row - 1, "endRowIndex": chart.last_row,
-            "startColumnIndex": col, "endColumnIndex": col + 1}]}}
-    return {"title": chart.title, "basicChart": {
-        "chartType": "BAR", "legendPosition": "NO_LEGEND", "headerCount": 0,
-        "axis": [{"position": "BOTTOM_AXIS", "title": chart.series_title}, {"position": "LEFT_AXIS", "title": ""}],
-        "domains": [{"domain": source(chart.category_col)}],
-        "series": [{"series": source(chart.value_col), "targetAxis": "BOTTOM_AXIS"}]}}
-
-
-def chart_position(chart: ChartSpec, sheet_id: int) -> dict[str, Any]:
-    """Where the chart floats: its top-left corner on the anchor cell."""
-    return {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": chart.anchor_row - 1,
-                                               "columnIndex": chart.anchor_col},
-                                "widthPixels": 520, "heightPixels": 320}}
-
-
-def find_chart(sheet: SheetMeta, title: str, remembered: int | None) -> dict[str, Any] | None:
-    """The chart sheetsync keeps on a tab: the one it made before, else the one with this title."""
-    for chart in sheet.charts:
-        if remembered is not None and chart.get("chartId") == remembered:
-            return chart
-    return next((c for c in sheet.charts if c.get("spec", {}).get("title") == title), None)
-
-
-def chart_requests(chart: ChartSpec, sheet: SheetMeta, remembered: int | None) -> list[dict[str, Any]]:
-    """Add the chart, or update the existing one in place (and move it if its anchor changed)."""
-    spec = chart_spec(chart, sheet.sheet_id)
-    position = chart_position(chart, sheet.sheet_id)
-    existing = find_chart(sheet, chart.title, remembered)
-    if existing is None:
-        return [{"addChart": {"chart": {"spec": spec, "position": position}}}]
-    chart_id = existing["chartId"]
-    requests: list[dict[str, Any]] = [{"updateChartSpec": {"chartId": chart_id, "spec": spec}}]
-    anchor = existing.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
-    wanted = position["overlayPosition"]["anchorCell"]
-    if any(anchor.get(k, 0) != v for k, v in wanted.items()):
-        requests.append({"updateEmbeddedObjectPosition": {"objectId": chart_id, "newPosition": position,
-                                                          "fields": "overlayPosition.anchorCell"}})
-    return requests

@@ -1,0 +1,225 @@
+"""Turn a WriteBatch into spreadsheets:batchUpdate requests, compact enough for Google's size limit.
+
+Cells are written per run of consecutive rows in one column (typed userEnteredValue: text is never
+parsed); a column's number format goes in one repeatCell per run instead of once per cell. New rows use
+appendCells, which adds them after the last row holding data (blank rows in the middle included) and
+never overwrites. Requests are serialized compactly and only split when a body would pass the cap
+(Google refuses bodies over 10,485,760 bytes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..core.schema import TABS_BY_KEY
+from .base import Cell, ChartSpec, WriteBatch
+from .google_cells import FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT, PERCENT_FORMAT, CellEncoder
+from .google_meta import SheetMeta
+from .google_write import Target
+
+MAX_ROWS_PER_REQUEST = 5_000
+"""Rows per updateCells/appendCells sub-request, so no single one outgrows a body."""
+MAX_BODY_BYTES = 8_000_000
+"""Largest batchUpdate body sent; Google refuses more than 10,485,760 bytes."""
+FIELDS_FORMAT = "userEnteredFormat.numberFormat"
+SHORT_RUN = 3
+"""Runs up to this long carry their number format per cell; longer ones get one repeatCell."""
+
+
+def _format_range(sheet_id: int, first: int, last: int | None, col: int, fmt: dict[str, str] | None) -> dict[str, Any]:
+    grid = {"sheetId": sheet_id, "startRowIndex": first, "startColumnIndex": col, "endColumnIndex": col + 1}
+    if last is not None:
+        grid["endRowIndex"] = last
+    cell = {"userEnteredFormat": {"numberFormat": fmt}} if fmt else {}
+    return {"repeatCell": {"range": grid, "cell": cell, "fields": FIELDS_FORMAT}}
+
+
+def _runs(rows: list[int]) -> Iterator[list[int]]:
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i] != rows[i - 1] + 1 or i - start == MAX_ROWS_PER_REQUEST:
+            yield rows[start:i]
+            start = i
+
+
+def cell_requests(batch: WriteBatch, targets: dict[str, Target], encoder: CellEncoder) -> list[dict[str, Any]]:
+    """updateCells per run of consecutive rows in one column, plus its number format when it has one."""
+    by_column: dict[tuple[str, int], dict[int, Cell]] = defaultdict(dict)
+    for cell in batch.cells:
+        by_column[(cell.tab, cell.col)][cell.row] = cell.value
+    requests: list[dict[str, Any]] = []
+    for (key, col), values in sorted(by_column.items()):
+        target = targets[key]
+        kind = target.kind(col)
+        fmt = encoder.column_format(kind)
+        for run in _runs(sorted(values)):
+            run_values = [values[r] for r in run]
+            short = fmt is not None and len(run) <= SHORT_RUN
+            per_cell = short or (fmt is None and encoder.needs_format(kind, run_values))
+            requests.append({"updateCells": {
+                "start": {"sheetId": target.sheet.sheet_id, "rowIndex": run[0] - 1, "columnIndex": col},
+                "rows": [{"values": [encoder.cell(v, kind, per_cell)]} for v in run_values],
+                "fields": FIELDS_VALUE_AND_FORMAT if per_cell else FIELDS_VALUE}})
+            if fmt and not short:
+                requests.append(_format_range(target.sheet.sheet_id, run[0] - 1, run[-1], col, fmt))
+    return requests
+
+
+def _values(row: Sequence[Cell], kinds: Sequence[str | None], encoder: CellEncoder, with_format: bool) -> dict:
+    return {"values": [encoder.cell(v, kinds[i] if i < len(kinds) else None, with_format) for i, v in enumerate(row)]}
+
+
+def _bands(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """Half-open [start, end) spans of consecutive indexes, at most MAX_ROWS_PER_REQUEST long."""
+    for run in _runs(list(indexes)):
+        yield run[0], run[-1] + 1
+
+
+def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, encoder: CellEncoder,
+                     formats: dict[tuple[str, int, int], str] | None = None) -> list[dict[str, Any]]:
+    """Rewrite a system tab's body: rows that differ from the snapshot, then clear everything below.
+
+    `formats` gives "percent" or "amount" number formats for cells keyed (tab, 1-based row, 0-based col).
+    Rewritten rows get their number formats reset first, so a cell never keeps a format from older content.
+    """
+    first = 0 if TABS_BY_KEY[key].headerless else 1
+    sheet, sid = target.sheet, target.sheet.sheet_id
+    width = max((len(r) for r in rows), default=0)
+    needed = first + len(rows)
+    requests: list[dict[str, Any]] = []
+    if needed > sheet.rows:
+        requests.append({"appendDimension": {"sheetId": sid, "dimension": "ROWS", "length": needed - sheet.rows}})
+    if width > sheet.cols:
+        requests.append({"appendDimension": {"sheetId": sid, "dimension": "COLUMNS", "length": width - sheet.cols}})
+    end_row, end_col = max(needed, sheet.rows), max(width, sheet.cols)
+    old = target.data.rows[first:] if target.data is not None else None
+
+    def typed(row: Sequence[Cell]) -> list[dict[str, Any]]:
+        out = [encoder.value(v, target.kind(i)) for i, v in enumerate(row)]
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    changed = [i for i, row in enumerate(rows) if old is None or i >= len(old) or typed(row) != typed(old[i])]
+    extra = _extra_formats(key, rows, first, target, encoder, formats)
+    for a, b in _bands(changed):
+        grid = {"sheetId": sid, "startRowIndex": first + a, "endRowIndex": first + b,
+                "startColumnIndex": 0, "endColumnIndex": end_col}
+        requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_FORMAT}})
+        requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE,
+                                         "rows": [_values(r, target.kinds, encoder, False) for r in rows[a:b]]}})
+        for col in range(width):
+            fmt = encoder.column_format(target.kind(col))
+            if fmt:
+                requests.append(_format_range(sid, first + a, first + b, col, fmt))
+        for (row, col), fmt in sorted(extra.items()):
+            if first + a < row <= first + b:
+                requests.append(_format_range(sid, row - 1, row, col, fmt))
+    if end_row > needed and end_col > 0:
+        grid = {"sheetId": sid, "startRowIndex": needed, "endRowIndex": end_row,
+                "startColumnIndex": 0, "endColumnIndex": end_col}
+        requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_FORMAT}})
+        requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE}})
+    return requests
+
+
+def _extra_formats(key: str, rows: Sequence[Sequence[Cell]], first: int, target: Target, encoder: CellEncoder,
+                   formats: dict[tuple[str, int, int], str] | None) -> dict[tuple[int, int], dict[str, str]]:
+    """Per-cell number formats: dates in columns of no known kind, and the batch's percent/amount cells."""
+    extra: dict[tuple[int, int], dict[str, str]] = {}
+    for i, row in enumerate(rows):
+        for col, value in enumerate(row):
+            fmt = None if encoder.column_format(target.kind(col)) else encoder.value_format(value)
+            if fmt:
+                extra[(first + i + 1, col)] = fmt
+    for (tab, row, col), kind in (formats or {}).items():
+        if tab == key:
+            extra[(row, col)] = encoder.column_format(kind) or PERCENT_FORMAT
+    return extra
+
+
+def append_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target,
+                    encoder: CellEncoder) -> list[dict[str, Any]]:
+    """appendCells for new rows; a system tab gets its column formats once, a people's tab per new cell."""
+    system = TABS_BY_KEY[key].system
+    requests: list[dict[str, Any]] = []
+    for band in range(0, len(rows), MAX_ROWS_PER_REQUEST):
+        requests.append({"appendCells": {
+            "sheetId": target.sheet.sheet_id,
+            "rows": [_values(r, target.kinds, encoder, not system) for r in rows[band:band + MAX_ROWS_PER_REQUEST]],
+            "fields": FIELDS_VALUE if system else FIELDS_VALUE_AND_FORMAT}})
+    if system and rows:
+        for col in range(max(len(r) for r in rows)):
+            fmt = encoder.column_format(target.kind(col))
+            if fmt:
+                requests.append(_format_range(target.sheet.sheet_id, 1, None, col, fmt))
+    return requests
+
+
+def chart_spec(chart: ChartSpec, sheet_id: int) -> dict[str, Any]:
+    """A native BASIC bar chart of one category column against one value column."""
+    def source(col: int) -> dict[str, Any]:
+        return {"sourceRange": {"sources": [{
+            "sheetId": sheet_id, "startRowIndex": chart.first_row - 1, "endRowIndex": chart.last_row,
+            "startColumnIndex": col, "endColumnIndex": col + 1}]}}
+    return {"title": chart.title, "basicChart": {
+        "chartType": "BAR", "legendPosition": "NO_LEGEND", "headerCount": 0,
+        "axis": [{"position": "BOTTOM_AXIS", "title": chart.series_title}, {"position": "LEFT_AXIS", "title": ""}],
+        "domains": [{"domain": source(chart.category_col)}],
+        "series": [{"series": source(chart.value_col), "targetAxis": "BOTTOM_AXIS"}]}}
+
+
+def chart_position(chart: ChartSpec, sheet_id: int) -> dict[str, Any]:
+    """Where the chart floats: its top-left corner on the anchor cell."""
+    return {"overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": chart.anchor_row - 1,
+                                               "columnIndex": chart.anchor_col},
+                                "widthPixels": 520, "heightPixels": 320}}
+
+
+def find_chart(sheet: SheetMeta, title: str, remembered: int | None) -> dict[str, Any] | None:
+    """The chart sheetsync keeps on a tab: the one it made before, else the one with this title."""
+    for chart in sheet.charts:
+        if remembered is not None and chart.get("chartId") == remembered:
+            return chart
+    return next((c for c in sheet.charts if c.get("spec", {}).get("title") == title), None)
+
+
+def chart_requests(chart: ChartSpec, sheet: SheetMeta, remembered: int | None) -> list[dict[str, Any]]:
+    """Add the chart, or update the existing one in place (and move it if its anchor changed)."""
+    spec = chart_spec(chart, sheet.sheet_id)
+    position = chart_position(chart, sheet.sheet_id)
+    existing = find_chart(sheet, chart.title, remembered)
+    if existing is None:
+        return [{"addChart": {"chart": {"spec": spec, "position": position}}}]
+    chart_id = existing["chartId"]
+    requests: list[dict[str, Any]] = [{"updateChartSpec": {"chartId": chart_id, "spec": spec}}]
+    anchor = existing.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
+    wanted = position["overlayPosition"]["anchorCell"]
+    if any(anchor.get(k, 0) != v for k, v in wanted.items()):
+        requests.append({"updateEmbeddedObjectPosition": {"objectId": chart_id, "newPosition": position,
+                                                          "fields": "overlayPosition.anchorCell"}})
+    return requests
+
+
+def bodies(requests: Sequence[dict[str, Any]], limit: int = MAX_BODY_BYTES) -> list[tuple[int, bytes]]:
+    """Compact batchUpdate bodies, as few as the size limit allows: (requests in it, JSON bytes) each.
+
+    Only the last body asks for the updated spreadsheet back, which refreshes the cached metadata.
+    """
+    parts = [json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode("utf-8") for r in requests]
+    groups: list[list[bytes]] = [[]]
+    size = 0
+    for part in parts:
+        if groups[-1] and size + len(part) + 1 > limit - 200:
+            groups.append([])
+            size = 0
+        groups[-1].append(part)
+        size += len(part) + 1
+    out = []
+    for i, group in enumerate(groups):
+        tail = b',"includeSpreadsheetInResponse":true,"responseIncludeGridData":false' if i == len(groups) - 1 else b""
+        out.append((len(group), b'{"requests":[' + b",".join(group) + b"]" + tail + b"}"))
+    return out
