@@ -43,15 +43,15 @@ from fake_sheets_grid import (  # noqa: E402
     ApiError,
     Sheet,
     a1_text,
-    entered_value,
+    col_letters,
     parse_a1,
     parse_user_entered,
     person_view,
     plain_number,
-    render,
     serial,
 )
-from fake_sheets_http import FakeAdapter, FakeTime, serve  # noqa: E402
+from fake_sheets_http import FakeAdapter, serve  # noqa: E402
+from fake_sheets_meta import sheet_properties, spreadsheet_json  # noqa: E402
 from fake_sheets_requests import apply  # noqa: E402
 
 GOOGLE = "https://sheets.googleapis.com"
@@ -186,7 +186,7 @@ class FakeSheets:
         return self.count(*READS)
 
     def writes(self) -> int:
-        return len(self.calls) - self.reads()
+        return len(self.calls) - self.count(*READS)
 
     def reset_counts(self) -> None:
         self.calls.clear()
@@ -230,7 +230,7 @@ class FakeSheets:
             self.sheet(title).insert_rows(row - 1, 1)
             for c, value in enumerate(values or []):
                 if value is not None:
-                    self.type(title, f"{_letters(c)}{row}", value)
+                    self.type(title, f"{col_letters(c)}{row}", value)
 
     def delete_row(self, title: str, row: int) -> None:
         """A person deletes row `row` (1-based)."""
@@ -241,20 +241,7 @@ class FakeSheets:
         """A person sorts the rows below the header by a 0-based column (blanks last)."""
         with self.lock:
             sheet = self.sheet(title)
-            self.sort_rows(sheet, 1, sheet.last_data_row(), column, reverse)
-
-    def sort_rows(self, sheet: Sheet, r0: int, r1: int, column: int, reverse: bool) -> None:
-        while len(sheet.meta) < r1:
-            sheet.meta.append(None)
-        while len(sheet.values) < r1:
-            sheet.values.append([])
-        pairs = list(zip(sheet.values[r0:r1], sheet.meta[r0:r1], strict=True))
-        blank = [p for p in pairs if (p[0][column] if column < len(p[0]) else None) in (None, "")]
-        full = [p for p in pairs if p not in blank]
-        full.sort(key=lambda p: (isinstance(p[0][column], str), p[0][column]), reverse=reverse)
-        ordered = full + blank
-        sheet.values[r0:r1] = [p[0] for p in ordered]
-        sheet.meta[r0:r1] = [p[1] for p in ordered]
+            sheet.sort_rows(1, sheet.last_data_row(), column, reverse)
 
     # -- failures and hooks ----------------------------------------------------------------------
     def fail(self, status: int, times: int | None = 1, *, retry_after: str | None = None,
@@ -344,54 +331,10 @@ class FakeSheets:
         return answer
 
     def sheet_properties(self, sheet: Sheet) -> dict[str, Any]:
-        grid = {"rowCount": sheet.rows, "columnCount": sheet.cols}
-        if sheet.frozen_rows:
-            grid["frozenRowCount"] = sheet.frozen_rows
-        return {"sheetId": sheet.sheet_id, "title": sheet.title, "index": sheet.index, "sheetType": "GRID",
-                "gridProperties": grid}
+        return sheet_properties(sheet)
 
     def spreadsheet_json(self, grid_data: bool, ranges: list[str]) -> dict[str, Any]:
-        wanted: dict[str, list[A1]] = {}
-        for text in ranges:
-            a1 = parse_a1(text)
-            wanted.setdefault(self._range_sheet(a1).title, []).append(a1)
-        sheets = []
-        for sheet in self.sheets:
-            if ranges and sheet.title not in wanted:
-                continue
-            entry: dict[str, Any] = {"properties": self.sheet_properties(sheet)}
-            for key, items in (("charts", sheet.charts), ("protectedRanges", sheet.protected),
-                               ("conditionalFormats", sheet.conditional)):
-                if items:
-                    entry[key] = json.loads(json.dumps(items))
-            if grid_data:
-                entry["data"] = [self._grid_data(sheet, a1) for a1 in wanted.get(sheet.title, [A1(None, *[None] * 4)])]
-            sheets.append(entry)
-        return {"spreadsheetId": self.spreadsheet_id,
-                "properties": {"title": self.title, "timeZone": self.timezone, "locale": "en_US"},
-                "sheets": sheets, "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"}
-
-    def _grid_data(self, sheet: Sheet, a1: A1) -> dict[str, Any]:
-        r0, r1, c0, c1 = sheet.bounds(a1)
-        r1 = min(r1, max(len(sheet.values), len(sheet.meta)))
-        rows = []
-        for r in range(r0, r1):
-            cells = []
-            for c in range(c0, c1):
-                value, meta = sheet.get(r, c), sheet.cell_meta(r, c)
-                cell: dict[str, Any] = {}
-                if value is not None:
-                    cell["userEnteredValue"] = entered_value(value)
-                    cell["formattedValue"] = str(render(value, sheet.number_format(r, c), "FORMATTED_VALUE", ""))
-                if meta.get("format"):
-                    cell["userEnteredFormat"] = json.loads(json.dumps(meta["format"]))
-                if meta.get("validation"):
-                    cell["dataValidation"] = meta["validation"]
-                cells.append(cell)
-            while cells and not cells[-1]:
-                cells.pop()
-            rows.append({"values": cells} if cells else {})
-        return {"startRow": r0, "startColumn": c0, "rowData": rows}
+        return spreadsheet_json(self, grid_data, ranges)
 
     def range_text(self, sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> str:
         return a1_text(sheet.title, r0, r1, c0, c1)
@@ -423,39 +366,8 @@ class FakeSheets:
         return session
 
 
-def _letters(index: int) -> str:
-    from fake_sheets_grid import col_letters
-
-    return col_letters(index)
-
-
 def _error(code: int, message: str, status: str | None = None) -> str:
     return json.dumps({"error": {"code": code, "message": message, "status": status or _STATUS.get(code, "UNKNOWN")}})
-
-
-def make_store(fake: FakeSheets, *, timezone: str = "UTC", template: str = "en", clock: FakeTime | None = None,
-               **client: Any) -> Any:
-    """A GoogleStore talking to `fake` over a session adapter, with virtual time (it never really sleeps)."""
-    from sheetsync.config import Config
-    from sheetsync.stores.google import GoogleStore
-    from sheetsync.stores.google_http import Pacer, SheetsHTTPClient
-
-    time = clock or FakeTime()
-    config = Config(store="google", google_spreadsheet=fake.spreadsheet_id, timezone=timezone, template=template)
-    pacer = Pacer(clock=time.monotonic, sleep=time.sleep)
-    http = SheetsHTTPClient(None, client.pop("session", None) or fake.session(), pacer=pacer, sleep=time.sleep,
-                            clock=time.monotonic, wall_clock=time.time, rand=client.pop("rand", lambda: 0.5), **client)
-    store = GoogleStore(config, http=http, account="sheetsync@demo-project.iam.gserviceaccount.com")
-    store.fake_time = time  # type: ignore[attr-defined]
-    return store
-
-
-def google_kit(tmp_path: Path) -> Any:
-    """The store-contract kit: a GoogleStore on a fresh fake, and a person editing and looking at it."""
-    from conftest import StoreKit
-
-    fake = FakeSheets()
-    return StoreKit(make_store(fake), fake.type, fake.values)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -469,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     serve(fake, args.host, args.port)
     return 0
 
+
+from fake_sheets_kit import google_kit, make_store  # noqa: E402 - re-exported for tests and conftest
+
+__all__ = ["FakeSheets", "google_kit", "make_store"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -221,6 +221,21 @@ class Sheet:
                                 if not start <= c < end}
         self.cols -= end - start
 
+    def sort_rows(self, r0: int, r1: int, column: int, reverse: bool) -> None:
+        """Sort rows r0..r1 (0-based, half-open) by one column, blanks last, formats moving with their rows."""
+        sheet = self
+        while len(sheet.meta) < r1:
+            sheet.meta.append(None)
+        while len(sheet.values) < r1:
+            sheet.values.append([])
+        pairs = list(zip(sheet.values[r0:r1], sheet.meta[r0:r1], strict=True))
+        blank = [p for p in pairs if (p[0][column] if column < len(p[0]) else None) in (None, "")]
+        full = [p for p in pairs if p not in blank]
+        full.sort(key=lambda p: (isinstance(p[0][column], str), p[0][column]), reverse=reverse)
+        ordered = full + blank
+        sheet.values[r0:r1] = [p[0] for p in ordered]
+        sheet.meta[r0:r1] = [p[1] for p in ordered]
+
     def bounds(self, a1: A1) -> tuple[int, int, int, int]:
         return (a1.r0 or 0, self.rows if a1.r1 is None else a1.r1,
                 a1.c0 or 0, self.cols if a1.c1 is None else a1.c1)

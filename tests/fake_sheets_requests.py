@@ -249,7 +249,7 @@ def sort_range(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
     spec = req["sortSpecs"][0]
     r0, r1, _, _ = _clip(sheet, req["range"])
-    book.sort_rows(sheet, r0, min(r1, sheet.last_data_row()), spec["dimensionIndex"],
+    sheet.sort_rows(r0, min(r1, sheet.last_data_row()), spec["dimensionIndex"],
                    spec.get("sortOrder") == "DESCENDING")
     return {}
 
