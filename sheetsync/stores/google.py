@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
@@ -62,6 +63,8 @@ class GoogleStore(Store):
         self.endpoint = config.google_api_endpoint.strip()
         self._meta: SpreadsheetMeta | None = None
         self._charts: dict[int, int] = {}
+        self._lock = threading.RLock()
+        """One cycle at a time: the flush and sync jobs of one process may share this store (and its pacer)."""
         self._amount_pattern = _amount_pattern(config.template)
         self.max_body = MAX_BODY_BYTES
         """Largest batchUpdate body; bigger writes are split (Google refuses more than 10 MiB)."""
@@ -101,6 +104,20 @@ class GoogleStore(Store):
 
     def read(self, tabs: Collection[str] | None = None) -> Snapshot:
         """Read the given tabs (all known tabs when None) with one values:batchGet."""
+        with self._lock:
+            return self._read(tabs)
+
+    def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
+        """Re-read what the plan relies on in one batchGet, then apply the batch in one batchUpdate."""
+        with self._lock:
+            self._write(snapshot, batch)
+
+    def setup(self, layout: object) -> list[str]:
+        """Add missing tabs, columns, formats, dropdown, rules, protection and chart in one batchUpdate."""
+        with self._lock:
+            return self._setup(layout)
+
+    def _read(self, tabs: Collection[str] | None) -> Snapshot:
         keys = list(tabs) if tabs is not None else [t.key for t in TABS]
         fresh = self._meta is None
         meta = self.metadata()
@@ -146,8 +163,7 @@ class GoogleStore(Store):
             targets[key] = make_target(key, sheet, data, meta.zone, self.config.tz)
         return targets
 
-    def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
-        """Re-read what the plan relies on in one batchGet, then apply the batch in one batchUpdate."""
+    def _write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
         if not batch:
             return
         keys = ({c.tab for c in batch.cells} | {g.tab for g in batch.guards} | set(batch.appends)
@@ -194,8 +210,7 @@ class GoogleStore(Store):
         log.info("Wrote %s changes to %s in %s batchUpdate request(s)", len(requests), self.spreadsheet_id,
                  len(chunks))
 
-    def setup(self, layout: object) -> list[str]:
-        """Add missing tabs, columns, formats, dropdown, rules, protection and chart in one batchUpdate."""
+    def _setup(self, layout: object) -> list[str]:
         if not isinstance(layout, Layout):
             raise TypeError("setup needs a template Layout")
         meta = self.metadata(refresh=True)
