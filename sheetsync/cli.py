@@ -90,3 +90,34 @@ def sync(config_path: str | None) -> None:
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Synced {open_store(config).describe()}: {report.line()}.")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default: the config's host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: the config's port, 8080).")
+@click.pass_obj
+def serve(config_path: str | None, host: str | None, port: int | None) -> None:
+    """Serve the webhook and run the flush and sync jobs in this one process."""
+    from .runner import serve as run_server
+
+    config = _load(config_path)
+    try:
+        syncer = build_syncer(config)
+        click.echo(f"sheetsync: webhook on http://{host or config.host}:{port or config.port}/hooks/<source>, "
+                   f"store {syncer.store.describe()}, sync every {config.sync_interval} s. Ctrl+C stops.")
+        run_server(config, syncer, host, port)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.pass_obj
+def worker(config_path: str | None) -> None:
+    """Run only the flush and sync jobs (when gunicorn serves the webhook)."""
+    from .runner import worker as run_worker
+
+    config = _load(config_path)
+    try:
+        run_worker(config, build_syncer(config))
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc

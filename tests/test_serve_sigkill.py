@@ -145,7 +145,8 @@ def test_every_answered_submission_lands_exactly_once_across_sigkills(tmp_path):
         while i < LEADS and time.monotonic() < deadline:
             try:
                 status, body = post_lead(server.port, i)
-            except OSError:  # killed mid-request: a real sender retries with the same Idempotency-Key
+            except (OSError, http.client.HTTPException):
+                # killed mid-request or mid-answer: a real sender retries with the same Idempotency-Key
                 if server.dead():
                     server.start()
                 continue
