@@ -156,7 +156,7 @@ def test_stage_requiring_customer_is_reported_once():
     ("amount", "-500", "Amount '-500' must not be negative"),
     ("amount", "(500)", "Amount '(500)' must not be negative"),
     ("amount", -1.5, "Amount '-1.5' must not be negative"),
-    ("approval", "maybe", "Approval 'maybe' should be Approved, Rejected or blank"),
+    ("approval", "maybe", "Approval 'maybe' should be Approved, Rejected, Pending or blank"),
 ])
 def test_filled_cells_must_read_as_their_type(key, value, expected):
     assert validate(row(**{key: value}), PIPELINE, LABELS) == [expected]
@@ -172,7 +172,7 @@ def test_filled_cells_must_read_as_their_type(key, value, expected):
     ("expected_close", "下周", "预计成交日期“下周”不是日期（请写成 2026-11-28）"),
     ("amount", "面议", "预计金额“面议”不是金额（请填数字，如 12000）"),
     ("amount", "-500", "预计金额“-500”不能为负数"),
-    ("approval", "待定", "审批“待定”应为同意、驳回或留空"),
+    ("approval", "待定", "审批“待定”应为同意、驳回、待审批或留空"),
 ])
 def test_format_problems_in_chinese(key, value, expected):
     assert validate(row(**{key: value}), PIPELINE, {}, "zh") == [expected]
@@ -191,9 +191,10 @@ def test_readable_cells_pass(cells):
 @pytest.mark.parametrize("value, decision", [
     (None, None), ("", None), ("Approved", "approved"), ("APPROVED", "approved"), (" approved ", "approved"),
     ("同意", "approved"), ("通过", "approved"), ("Rejected", "rejected"), ("rejected", "rejected"),
-    ("驳回", "rejected"), ("拒绝", "rejected"),
+    ("驳回", "rejected"), ("拒绝", "rejected"), ("不通过", "rejected"), ("已通过", "approved"),
+    ("Pending", "pending"), ("审批中", "pending"),
 ])
-def test_approval_is_blank_approved_or_rejected_in_either_language(value, decision):
+def test_approval_is_blank_approved_rejected_or_pending_in_either_language(value, decision):
     assert approval_decision(value) == decision
     assert validate(row(approval=value), PIPELINE, LABELS) == []
 
@@ -252,3 +253,4 @@ def test_validate_never_changes_the_row():
     before = dict(opp.cells)
     validate(opp, PIPELINE, LABELS, "zh", duplicate_row=2, today=TODAY)
     assert opp.cells == before
+

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from . import values as v
 from .model import Opportunity, Pipeline, Stage
-from .schema import normalize
+from .validate import PENDING, REJECTED, approval_decision
 
 FOLLOW_UP = "follow_up"
 """A planned Next follow-up is due today or overdue."""
@@ -46,12 +46,6 @@ _TEXT = {
         "join": "；",
     },
 }
-
-_REJECTED = {normalize(w) for w in ("rejected", "reject", "denied", "declined", "no", "n", "驳回", "已驳回",
-                                    "拒绝", "已拒绝", "不通过", "未通过", "否")}
-_PENDING = {normalize(w) for w in ("pending", "waiting", "submitted", "in review", "待审批", "审批中",
-                                   "待审", "已提交")}
-
 
 @dataclass(frozen=True)
 class Reminder:
@@ -151,9 +145,12 @@ def _stale(stage: Stage, since: date | None, today: date, words: Mapping[str, st
 def _approval(opp: Opportunity, stage: Stage, today: date, words: Mapping[str, str]) -> list[tuple[date, str, str]]:
     if not stage.needs_approval:
         return []
-    raw = opp.cells.get("approval")
-    if v.is_blank(raw) or normalize(v.text(raw)) in _PENDING:
+    try:
+        decision = approval_decision(opp.cells.get("approval"))
+    except v.ValueProblem:
+        return []  # an unreadable Approval is already a "Fix:" reminder
+    if decision in (None, PENDING):
         return [(today, words["awaiting"].format(stage=stage.name), APPROVAL)]
-    if normalize(v.text(raw)) in _REJECTED:
+    if decision == REJECTED:
         return [(today, words["rejected"], APPROVAL)]
     return []

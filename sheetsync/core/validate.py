@@ -15,9 +15,13 @@ OK = "OK"
 DATE_KEYS = ("expected_close", "next_follow_up", "last_contact")
 """Opportunity columns whose filled cells must read as dates."""
 
-APPROVED, REJECTED = "approved", "rejected"
-_APPROVALS = {"approved": APPROVED, "同意": APPROVED, "通过": APPROVED,
-              "rejected": REJECTED, "驳回": REJECTED, "拒绝": REJECTED}
+APPROVED, REJECTED, PENDING = "approved", "rejected", "pending"
+_APPROVAL_WORDS = {
+    APPROVED: ("approved", "同意", "通过", "已通过", "批准"),
+    REJECTED: ("rejected", "denied", "declined", "驳回", "已驳回", "拒绝", "已拒绝", "不通过", "未通过"),
+    PENDING: ("pending", "waiting", "submitted", "in review", "待审批", "审批中", "待审", "已提交"),
+}
+_APPROVALS = {normalize(word): decision for decision, words in _APPROVAL_WORDS.items() for word in words}
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "missing": ("Missing {field}", "缺少{field}"),
@@ -33,8 +37,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "amount": ("{field} '{value}' is not an amount (write a number such as 12000)",
                "{field}“{value}”不是金额（请填数字，如 12000）"),
     "negative": ("{field} '{value}' must not be negative", "{field}“{value}”不能为负数"),
-    "approval": ("{field} '{value}' should be Approved, Rejected or blank",
-                 "{field}“{value}”应为同意、驳回或留空"),
+    "approval": ("{field} '{value}' should be Approved, Rejected, Pending or blank",
+                 "{field}“{value}”应为同意、驳回、待审批或留空"),
     "duplicate": ("{field} {value} is also on row {row}: clear the {field} on the copy so sync gives it a new one",
                   "{field} {value} 与第 {row} 行重复：请清空副本的{field}，同步时会重新生成"),
     "overdue": ("{field} {value} has passed: set a new date or close the deal",
@@ -58,7 +62,7 @@ def status_text(problems: Sequence[str]) -> str:
 
 
 def approval_decision(value: object) -> str | None:
-    """Read an Approval cell as 'approved' or 'rejected' (None when blank); raise ValueProblem otherwise."""
+    """Read an Approval cell as approved, rejected or pending (None when blank); raise ValueProblem otherwise."""
     if v.is_blank(value):
         return None
     decision = _APPROVALS.get(normalize(value))

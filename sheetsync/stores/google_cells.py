@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..core.schema import Tab, column_for
+from ..core.schema import Tab, column_for, column_letter
 from ..core.values import from_serial, to_serial
 from .base import Cell
 
@@ -35,19 +35,9 @@ def quote_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def a1_column(index: int) -> str:
-    """Column letters for a 0-based index."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def column_span(title: str, col: int, first_row: int, last_row: int) -> str:
     """A1 range for rows first..last (1-based) of one 0-based column."""
-    letter = a1_column(col)
+    letter = column_letter(col)
     return f"{quote_title(title)}!{letter}{first_row}:{letter}{last_row}"
 
 

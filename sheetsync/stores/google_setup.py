@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.schema import OPPORTUNITIES, STAGES, SUMMARY, SYSTEM, Column, column_for
+from ..core.schema import OPPORTUNITIES, STAGES, SUMMARY, SYSTEM, Column, column_for, column_letter
 from ..core.summary import FUNNEL_FIRST_ROW, TABLE_WIDTH
 from ..template import Layout, TabLayout
 from .base import Cell, ChartSpec
 from .google_batch import chart_position, chart_spec
-from .google_cells import FIELDS_VALUE_AND_FORMAT, CellEncoder, a1_column, quote_title
+from .google_cells import FIELDS_VALUE_AND_FORMAT, CellEncoder, quote_title
 from .google_meta import SheetMeta, SpreadsheetMeta
 
 NEW_TAB_ROWS = 1000
@@ -207,7 +207,7 @@ class SetupPlan:
         placed, col, cell = found
         if cell.get("dataValidation"):
             return
-        letter = a1_column(stages.positions["stage"])
+        letter = column_letter(stages.positions["stage"])
         source = f"={quote_title(stages.title)}!${letter}$2:${letter}"
         self.requests.append({"setDataValidation": {
             "range": _column_range(placed.sheet_id, col),
@@ -224,7 +224,7 @@ class SetupPlan:
         sheet = self.meta.by_title(placed.title) if not placed.new else None
         if sheet is not None and any("TODAY()" in str(rule).upper() for rule in sheet.conditional):
             return
-        letter = a1_column(col)
+        letter = column_letter(col)
         self.requests.append({"addConditionalFormatRule": {"index": 0, "rule": {
             "ranges": [{"sheetId": placed.sheet_id, "startRowIndex": 1, "startColumnIndex": col,
                         "endColumnIndex": col + 1}],
