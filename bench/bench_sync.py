@@ -7,8 +7,7 @@ Run from the repository root with the project's virtualenv active:
 It builds a workbook from the en template with --rows opportunities typed the way people type them
 (mixed amount formats and phone styles, some rows without ID or owner) and rows/2 Follow-ups, in a
 temporary directory, then prints the median of --repeat runs of each step. No network is used.
-The second sync still rewrites Updated on every row (the row fingerprint changes once the first sync
-has filled the trailing system columns), so the third sync is the one with nothing new.
+The third sync is the steady state: nothing new, only Reminders and Summary rebuilt.
 """
 
 from __future__ import annotations
