@@ -46,7 +46,7 @@ def test_a_new_lead_lands_with_its_id_owner_and_status(syncer, kit):
     assert row[COL["stage"]] == "Lead"
     assert row[COL["status"]] == "OK"
     history = [r for r in kit.values("History")[1:] if r and r[1] == "OPP-AAAAAA"]
-    assert [(h[2], h[4], h[5]) for h in history] == [("Created", "Sunrise Bakery", "form")]
+    assert [(h[2], h[4], h[5]) for h in history] == [("Created", "Sunrise Bakery", "form (generic)")]
 
 
 def test_a_submission_flushed_twice_lands_once(syncer, kit):

@@ -59,6 +59,7 @@ def plan_intake(snapshot: Snapshot, submissions: Sequence[Submission], *, langua
     refs = {v.text(wb.maps["followups"].get(row, "ref")) for row in snapshot.tabs["followups"].rows[1:]}
     local_now = _local(now, tz)
     new_rows: dict[str, Opportunity] = {}
+    sources: dict[str, str] = {}
     for sub in submissions:
         if sub.kind == CREATE:
             if sub.opportunity_id in in_sheet or sub.opportunity_id in new_rows:
@@ -69,6 +70,7 @@ def plan_intake(snapshot: Snapshot, submissions: Sequence[Submission], *, langua
             if v.is_blank(cells.get("stage")):
                 cells["stage"] = wb.pipeline.first.name
             new_rows[sub.opportunity_id] = Opportunity(-len(new_rows) - 1, cells)
+            sources[sub.opportunity_id] = f"form ({sub.source})" if sub.source else "form"
             plan.landed.append(sub.key)
         elif sub.kind == UPDATE:
             _update(wb, plan, sub, in_sheet, new_rows)
@@ -76,7 +78,7 @@ def plan_intake(snapshot: Snapshot, submissions: Sequence[Submission], *, langua
             _followup(wb, plan, sub, refs, in_sheet, tz)
         else:
             plan.rejected[sub.key] = f"Unknown submission kind '{sub.kind}'."
-    _land_new(wb, plan, list(new_rows.values()), local_now, cursors)
+    _land_new(wb, plan, list(new_rows.values()), local_now, cursors, sources)
     return plan
 
 
@@ -136,7 +138,7 @@ def _touch_opportunity(wb: Workbook, plan: IntakePlan, opp: Opportunity, when, n
 
 
 def _land_new(wb: Workbook, plan: IntakePlan, rows: list[Opportunity], now: datetime,
-              cursors: Mapping[str, Any]) -> None:
+              cursors: Mapping[str, Any], sources: Mapping[str, str]) -> None:
     if not rows:
         return
     pending = [o for o in rows if o.blank("owner")]
@@ -156,5 +158,5 @@ def _land_new(wb: Workbook, plan: IntakePlan, rows: list[Opportunity], now: date
         opp.cells["status"] = status_text(problems)
         out.append(wb.row_of("opportunities", opp.cells))
     plan.batch.appends["opportunities"] = out
-    created = [[now, o.id, CREATED[wb.language], "", o.text("customer"), "form"] for o in rows]
+    created = [[now, o.id, CREATED[wb.language], "", o.text("customer"), sources[o.id]] for o in rows]
     plan.batch.appends["history"] = wb.rows_of("history", created)
