@@ -129,6 +129,36 @@ def fill_last_contacts(w: _Writer) -> int:
     return count
 
 
+def mark_stage_since(w: _Writer, seen: Mapping[str, Mapping[str, Any]], today: date) -> dict[int, date | None]:
+    """Date each row entered its stage: today when the stage changed since last cycle, else as written."""
+    stage_since: dict[int, date | None] = {}
+    for opp in w.wb.opportunities:
+        before = seen.get(opp.id)
+        moved = before is not None and before.get("stage") != opp.text("stage")
+        since = opp.date("stage_since")
+        if moved or since is None:
+            since = today if (moved or not opp.date("created")) else opp.date("created")
+            w.set(opp, "stage_since", since)
+        stage_since[opp.row] = since
+    return stage_since
+
+
+def check_rows(w: _Writer, labels: Mapping[str, str], unassigned: Mapping[int, str],
+               today: date) -> dict[int, list[str]]:
+    """Validate every row, write its Status, and return the problems by sheet row."""
+    first_row: dict[str, int] = {}
+    problems: dict[int, list[str]] = {}
+    for opp in w.wb.opportunities:
+        duplicate = first_row.get(opp.id) if opp.id else None
+        first_row.setdefault(opp.id, opp.row)
+        found = validate(opp, w.wb.pipeline, labels, w.wb.language, duplicate_row=duplicate, today=today)
+        if opp.row in unassigned:
+            found.append(unassigned[opp.row])
+        problems[opp.row] = found
+        w.set(opp, "status", status_text(found))
+    return problems
+
+
 def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapping[str, Any],
               seen: Mapping[str, Mapping[str, Any]], new_id: NewId) -> Plan:
     """Plan one cycle; `now` is naive wall time in the team's timezone."""
@@ -148,33 +178,14 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
         w.set(by_row[a.row], "assigned_by", a.rule)
     report.owners = len(assignments)
 
-    stage_since: dict[int, date | None] = {}
-    for opp in wb.opportunities:
-        before = seen.get(opp.id, {})
-        moved = before and before.get("stage") != opp.text("stage")
-        since = opp.date("stage_since")
-        if moved or since is None:
-            since = today if (moved or not opp.date("created")) else opp.date("created")
-            w.set(opp, "stage_since", since)
-        stage_since[opp.row] = since
-
+    stage_since = mark_stage_since(w, seen, today)
     proposals = propose_follow_ups(wb.opportunities, wb.pipeline, today)
     for row, day in proposals.items():
         w.set(by_row[row], "next_follow_up", day, fill=True)
     report.proposals = len(proposals)
 
     labels = wb.labels()
-    first_row: dict[str, int] = {}
-    problems: dict[int, list[str]] = {}
-    reasons = {u.row: u.reason for u in unassigned}
-    for opp in wb.opportunities:
-        duplicate = first_row.get(opp.id) if opp.id else None
-        first_row.setdefault(opp.id, opp.row)
-        found = validate(opp, wb.pipeline, labels, language, duplicate_row=duplicate, today=today)
-        if opp.row in reasons:
-            found.append(reasons[opp.row])
-        problems[opp.row] = found
-        w.set(opp, "status", status_text(found))
+    problems = check_rows(w, labels, {u.row: u.reason for u in unassigned}, today)
     report.problems = sum(1 for p in problems.values() if p)
 
     due = reminders(wb.opportunities, wb.pipeline, today, proposals=proposals, problems=problems,

@@ -1,0 +1,68 @@
+"""The pure planner on plain data: what one cycle may write, and the guards that keep it on the right row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from conftest import TODAY
+
+from sheetsync.core.plan import plan_sync
+from sheetsync.core.schema import OPPORTUNITIES, PEOPLE, TABS_BY_KEY
+from sheetsync.stores.base import Snapshot, TabData
+from sheetsync.template import load_layout
+
+NOW = datetime(2026, 11, 28, 9, 30)
+COL = {c.key: i for i, c in enumerate(OPPORTUNITIES.columns)}
+
+
+def snapshot(language: str = "en") -> Snapshot:
+    layout = load_layout(language, TODAY)
+    tabs = {}
+    for spec in layout.tabs:
+        rows = [] if spec.tab.headerless else [list(spec.headers)] + [list(r) for r in spec.rows]
+        tabs[spec.tab.key] = TabData(spec.title, rows)
+    return Snapshot(tabs)
+
+
+def counter():
+    n = iter(range(1, 1000))
+    return lambda taken: f"OPP-{next(n):06d}"
+
+
+def plan(snap=None, seen=None):
+    return plan_sync(snap or snapshot(), language="en", now=NOW, cursors={}, seen=seen or {}, new_id=counter())
+
+
+def test_a_cycle_never_writes_a_people_column():
+    people = {COL[c.key] for c in OPPORTUNITIES.columns if c.owner == PEOPLE}
+    writes = plan().batch.cells
+    assert writes and not [w for w in writes if w.tab == "opportunities" and w.col in people]
+
+
+def test_every_filled_blank_is_guarded_as_blank_and_every_row_by_its_id():
+    batch = plan().batch
+    guards = {(g.row, g.col): g.expected for g in batch.guards}
+    for w in batch.cells:
+        if TABS_BY_KEY["opportunities"].columns[w.col].owner == "fill":
+            assert guards[(w.row, w.col)] is None
+        assert (w.row, COL["id"]) in guards
+    # rows that had no ID are also pinned by what people typed in them
+    assert guards[(2, COL["customer"])] == "Acme Machinery"
+
+
+def test_ids_come_from_the_injected_generator_in_sheet_order():
+    ids = [w.value for w in plan().batch.cells if w.col == COL["id"]]
+    assert ids == [f"OPP-{i:06d}" for i in range(1, 7)]
+
+
+def test_a_second_cycle_on_its_own_result_writes_no_opportunity_cells():
+    first = plan()
+    snap = snapshot()
+    rows = snap.tabs["opportunities"].rows
+    for w in first.batch.cells:
+        row = rows[w.row - 1]
+        row.extend([None] * (w.col + 1 - len(row)))
+        row[w.col] = w.value
+    second = plan_sync(snap, language="en", now=NOW, cursors=first.cursors, seen=first.seen, new_id=counter())
+    assert second.batch.cells == []
+    assert second.report.history == 0
