@@ -11,7 +11,7 @@ import pytest
 from conftest import NOW
 
 from sheetsync.core.schema import OPPORTUNITIES
-from sheetsync.intake.flush import flush_once, to_submission
+from sheetsync.intake.flush import flush_once
 from sheetsync.intake.queue import Incoming, IntakeQueue, backoff
 from sheetsync.stores.base import StoreError
 from sheetsync.sync import IntakeResult, Syncer
@@ -148,7 +148,7 @@ def test_a_slow_flush_overtaken_after_its_lease_does_not_double(syncer, kit, que
     stalled = queue.claim(10, 120, NOW)  # flush A claims, then stalls past its lease
     overtaking = flush_once(queue, syncer, later(121))  # flush B takes the expired lease and lands it
     assert overtaking.landed == [stalled[0].key]
-    late = syncer.flush([to_submission(c) for c in stalled], later(200))  # A finally writes
+    late = syncer.flush(stalled, later(200))  # A finally writes
     assert late.already == [stalled[0].key] and opp_ids(kit).count(answer) == 1
 
 

@@ -12,7 +12,7 @@ from sheetsync.core.intake import Submission
 from sheetsync.stores.base import StoreError
 
 from . import defaults
-from .queue import Claimed, IntakeQueue
+from .queue import IntakeQueue
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,6 @@ class FlushResult:
         return f"{text} ({self.error})" if self.error else text
 
 
-def to_submission(item: Claimed) -> Submission:
-    """Return the planner's view of a claimed queue item."""
-    return Submission(key=item.key, kind=item.kind, opportunity_id=item.opportunity_id, fields=dict(item.fields),
-                      received=item.received, source=item.source)
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, StoreError):
         return str(exc)
@@ -66,7 +60,7 @@ def flush_once(queue: IntakeQueue, syncer: IntakeSyncer, now: datetime, batch_si
         return result
     keys = [c.key for c in claimed]
     try:
-        outcome = syncer.flush([to_submission(c) for c in claimed], now)
+        outcome = syncer.flush(claimed, now)
     except Exception as exc:  # any store failure leaves the batch queued
         result.error = _describe(exc)
         result.failed = keys

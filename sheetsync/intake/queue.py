@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.core.ids import ALPHABET, new_id
-from sheetsync.core.intake import CREATE, FOLLOWUP, UPDATE
+from sheetsync.core.intake import CREATE, FOLLOWUP, UPDATE, Submission
 
 from . import defaults
 from .db import Database
@@ -99,16 +99,10 @@ class Receipt:
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A queued submission leased to one flush."""
+class Claimed(Submission):
+    """A queued submission leased to one flush, with how many times it has been tried."""
 
-    key: str
-    kind: str
-    opportunity_id: str
-    fields: Mapping[str, str]
-    received: datetime
-    source: str
-    attempts: int
+    attempts: int = 1
 
 
 def _ts(moment: datetime) -> float:
@@ -254,7 +248,7 @@ class IntakeQueue:
             db.executemany("UPDATE items SET status = 'leased', lease_until = ?, lease_owner = ?, "
                            "attempts = attempts + 1 WHERE key = ?", [(until, owner, r["key"]) for r in rows])
         return [Claimed(r["key"], r["kind"], r["opportunity_id"] or "", json.loads(r["fields"]),
-                        datetime.fromtimestamp(r["received"], timezone.utc), r["source"], r["attempts"] + 1)
+                        datetime.fromtimestamp(r["received"], timezone.utc), r["source"], attempts=r["attempts"] + 1)
                 for r in rows]
 
     def complete(self, keys: Sequence[str], now: datetime, outcome: str = "landed") -> None:
