@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sheetsync.core.schema import OPPORTUNITIES
 from sheetsync.intake import defaults
-from sheetsync.intake.mapping import Mapped
+from sheetsync.intake.mapping import Mapped, map_answers
+from sheetsync.intake.queue import CREATE, Incoming
 
 from ..errors import BadRequest, Unauthorized
 from ..signing import HEADER, SignatureError, verify_sheetsync
@@ -166,3 +168,13 @@ def require_fields(mapped: Mapped) -> None:
     if not mapped.fields:
         raise BadRequest("The submission has no non-empty fields: send at least Customer, Contact and Phone "
                          "(or their 中文 names).")
+
+
+def new_lead(req: HookRequest, ctx: Context, source: str, answers: Any, *, idempotency: str | None = None,
+             delivery_id: str | None = None) -> Incoming:
+    """Map a form's answers to a new opportunity: refuse an empty one, name the source, warn about gaps."""
+    mapped = map_answers(answers, OPPORTUNITIES, ctx.field_map)
+    require_fields(mapped)
+    finish(mapped, source, ctx)
+    return Incoming(source, CREATE, mapped.fields, req.body, req.mimetype, idempotency_key(req) or idempotency,
+                    delivery_id=delivery_id, warnings=mapped.warnings)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sheetsync.core.schema import OPPORTUNITIES
-from sheetsync.intake.mapping import map_answers
-from sheetsync.intake.queue import CREATE, Incoming
+from sheetsync.intake.queue import Incoming
 
 from ..errors import BadRequest
-from .base import JSON, Context, HookRequest, finish, idempotency_key, load_object, require_fields, verify_ours
+from .base import JSON, Context, HookRequest, load_object, new_lead, verify_ours
 
 NAME = "google-forms"
 CONTENT_TYPES = (JSON,)
@@ -43,9 +41,5 @@ def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
 def parse(req: HookRequest, ctx: Context) -> Incoming:
     """Map a form response to a new opportunity, keyed by its response ID."""
     data = load_object(req, "form response")
-    mapped = map_answers(answers(data), OPPORTUNITIES, ctx.field_map)
-    require_fields(mapped)
-    finish(mapped, NAME, ctx)
     response_id = data.get("response_id")
-    key = idempotency_key(req) or (str(response_id)[:255] if response_id else None)
-    return Incoming(NAME, CREATE, mapped.fields, req.body, req.mimetype, key, warnings=mapped.warnings)
+    return new_lead(req, ctx, NAME, answers(data), idempotency=str(response_id)[:255] if response_id else None)

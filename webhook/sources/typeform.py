@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sheetsync.core.schema import OPPORTUNITIES
-from sheetsync.intake.mapping import map_answers
-from sheetsync.intake.queue import CREATE, Incoming
+from sheetsync.intake.queue import Incoming
 
 from ..errors import BadRequest, Unauthorized
 from ..signing import SignatureError, verify_base64_hmac
-from .base import JSON, Context, HookRequest, Ignored, finish, get_path, idempotency_key, load_object, require_fields
+from .base import JSON, Context, HookRequest, Ignored, get_path, load_object, new_lead
 
 NAME = "typeform"
 CONTENT_TYPES = (JSON,)
@@ -70,9 +68,5 @@ def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     data = load_object(req, "Typeform event")
     if data.get("event_type") != "form_response":
         return Ignored(f"Typeform event {str(data.get('event_type'))[:40]!r} carries no form response.")
-    mapped = map_answers(answers(data), OPPORTUNITIES, ctx.field_map)
-    require_fields(mapped)
-    finish(mapped, NAME, ctx)
     event = data.get("event_id") or get_path(data, "form_response", "token")
-    return Incoming(NAME, CREATE, mapped.fields, req.body, req.mimetype, idempotency_key(req),
-                    delivery_id=str(event) if event else None, warnings=mapped.warnings)
+    return new_lead(req, ctx, NAME, answers(data), delivery_id=str(event) if event else None)
