@@ -47,6 +47,11 @@ def template_file(name: str) -> Any:
     return resources.files("sheetsync.templates").joinpath(name)
 
 
+def read_template(language: str) -> dict[str, Any]:
+    """The raw template data for 'en' or 'zh'."""
+    return json.loads(template_file(f"{language}.json").read_text("utf-8"))
+
+
 def _resolve(value: Any, today: date) -> Any:
     if isinstance(value, str):
         m = _RELATIVE_DAY.match(value)
@@ -57,7 +62,7 @@ def _resolve(value: Any, today: date) -> Any:
 
 def load_layout(language: str, today: date) -> Layout:
     """The template for `language` ('en' or 'zh') with example dates placed around `today`."""
-    raw = json.loads(template_file(f"{language}.json").read_text("utf-8"))
+    raw = read_template(language)
     tabs = []
     for tab in TABS:
         examples = raw["rows"].get(tab.key, [])

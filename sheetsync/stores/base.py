@@ -9,6 +9,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the template module is data layout only; stores receive it, the core never does
+    from ..template import Layout
 
 Cell = object
 """A cell value: str, int, float, Decimal, bool, date, datetime or None (blank)."""
@@ -119,7 +123,7 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def setup(self, layout: object) -> list[str]:
+    def setup(self, layout: Layout) -> list[str]:
         """Create missing tabs and columns from a workbook template, keeping everything people entered.
 
         Returns one line per change made, for the user.

@@ -16,6 +16,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.schema import TABS, TABS_BY_KEY, find_tab
+from ..template import Layout
 from .base import ChartSpec, Guard, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from .excel_cells import last_row, set_cell
 from .excel_layout import apply_layout
@@ -173,7 +174,7 @@ class ExcelStore(Store):
             raise
         log.debug("saved %s", self.path)
 
-    def setup(self, layout: object) -> list[str]:
+    def setup(self, layout: Layout) -> list[str]:
         with self._lock:
             created = not self.path.exists()
             if created:

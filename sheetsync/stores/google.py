@@ -1,13 +1,13 @@
 """The Google Sheets store: a whole sync in a constant handful of requests, safe while people edit.
 
 Request budget: read = one metadata GET (first time, then cached) + one values:batchGet; write = one
-values:batchGet re-reading headers, IDs and guarded cells + one spreadsheets:batchUpdate; setup = one
+values:batchGet re-reading the header row and every row the cycle writes (and guarded cells elsewhere) + one
+spreadsheets:batchUpdate (split only above 8 MB, as Google refuses bodies over 10 MiB); setup = one
 metadata GET + one grid-data GET of rows 1-2 + at most one batchUpdate.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Collection
@@ -19,7 +19,7 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from ..config import Config
 from ..core.schema import TABS
-from ..template import Layout, template_file
+from ..template import Layout, read_template
 from .base import Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from .google_batch import (
     MAX_BODY_BYTES,
@@ -45,7 +45,7 @@ _REPLY_FIELDS = f"replies(addChart(chart(chartId,spec(title)))),updatedSpreadshe
 
 def _amount_pattern(language: str) -> str:
     try:
-        return json.loads(template_file(f"{language}.json").read_text("utf-8"))["currency_format"]
+        return read_template(language)["currency_format"]
     except (OSError, ValueError, KeyError):
         return DEFAULT_AMOUNT_PATTERN
 
@@ -112,7 +112,7 @@ class GoogleStore(Store):
         with self._lock:
             self._write(snapshot, batch)
 
-    def setup(self, layout: object) -> list[str]:
+    def setup(self, layout: Layout) -> list[str]:
         """Add missing tabs, columns, formats, dropdown, rules, protection and chart in one batchUpdate."""
         with self._lock:
             return self._setup(layout)
@@ -210,9 +210,7 @@ class GoogleStore(Store):
         log.info("Wrote %s changes to %s in %s batchUpdate request(s)", len(requests), self.spreadsheet_id,
                  len(chunks))
 
-    def _setup(self, layout: object) -> list[str]:
-        if not isinstance(layout, Layout):
-            raise TypeError("setup needs a template Layout")
+    def _setup(self, layout: Layout) -> list[str]:
         meta = self.metadata(refresh=True)
         tops = {}
         if meta.sheets:
