@@ -63,6 +63,25 @@ except ImportError:  # pragma: no cover - before the Google store exists
     pass
 
 
+@pytest.fixture
+def fake():
+    """An empty fake of the Sheets API, answering for the length of the test."""
+    from fake_sheets import FakeSheets
+
+    sheets = FakeSheets()
+    with sheets.mock():
+        yield sheets
+
+
+@pytest.fixture
+def store(fake):
+    """A GoogleStore talking to `fake` through a plain session (virtual time: retries never really sleep)."""
+    import requests
+    from fake_sheets import make_store
+
+    return make_store(fake, session=requests.Session())
+
+
 @pytest.fixture(params=sorted(STORE_KITS))
 def kit(request, tmp_path) -> StoreKit:
     return STORE_KITS[request.param](tmp_path)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-import requests
 from conftest import TODAY
-from fake_sheets import FakeSheets, make_store
+from fake_sheets import FakeSheets
 from fake_sheets_http import make_server
 
 from sheetsync.config import Config
@@ -17,18 +15,6 @@ from sheetsync.template import load_layout
 
 HEAD = [c.en for c in OPPORTUNITIES.columns]
 COL = {c.key: i for i, c in enumerate(OPPORTUNITIES.columns)}
-
-
-@pytest.fixture
-def fake():
-    sheets = FakeSheets()
-    with sheets.mock():
-        yield sheets
-
-
-@pytest.fixture
-def store(fake):
-    return make_store(fake, session=requests.Session())
 
 
 def test_setup_on_a_new_spreadsheet_lays_everything_out_in_one_batch_update(fake, store, layout):

@@ -39,18 +39,6 @@ def seed(fake: FakeSheets, n: int, owner_every: int = 3) -> None:
     fake.add_sheet("History", [[c.en for c in HISTORY.columns]])
 
 
-@pytest.fixture
-def fake():
-    sheets = FakeSheets()
-    with sheets.mock():
-        yield sheets
-
-
-@pytest.fixture
-def store(fake):
-    return make_store(fake, session=requests.Session())
-
-
 def plan(snapshot) -> WriteBatch:
     """A miniature sync: Status names each row's own ID; blank Owners are filled, guarded."""
     batch = WriteBatch()
