@@ -13,10 +13,11 @@ LENGTH = 6
 """32**6 is about a billion IDs; collisions with `taken` are retried."""
 
 
-def new_id(rng: random.Random | None = None, taken: Collection[str] = ()) -> str:
+def new_id(rng: random.Random | None = None, taken: Collection[str] = (), prefix: str = PREFIX,
+           length: int = LENGTH) -> str:
     """Return a fresh ID such as OPP-7K3F9Q that is not in `taken`."""
     rng = rng or secrets.SystemRandom()
     while True:
-        candidate = PREFIX + "".join(rng.choice(ALPHABET) for _ in range(LENGTH))
+        candidate = prefix + "".join(rng.choice(ALPHABET) for _ in range(length))
         if candidate not in taken:
             return candidate

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sheetsync.core.ids import ALPHABET, new_id
+from sheetsync.core.ids import new_id
 from sheetsync.core.intake import CREATE, FOLLOWUP, UPDATE, Submission
 
 from . import defaults
@@ -224,12 +224,9 @@ class IntakeQueue:
 
     def _issue(self, db: sqlite3.Connection) -> str:
         """Reserve and return a fresh queue key."""
-        issued = _Issued(db)
-        while True:
-            key = KEY_PREFIX + "".join(self._rng.choice(ALPHABET) for _ in range(KEY_LENGTH))
-            if key not in issued:
-                db.execute("INSERT INTO issued_ids (id) VALUES (?)", (key,))
-                return key
+        key = new_id(self._rng, _Issued(db), prefix=KEY_PREFIX, length=KEY_LENGTH)
+        db.execute("INSERT INTO issued_ids (id) VALUES (?)", (key,))
+        return key
 
     # -- flush side ------------------------------------------------------------------------------
 
