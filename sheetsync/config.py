@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -225,8 +225,3 @@ def render(config: Config) -> str:
     for name, column in sorted(config.field_map.items()):
         lines.append(f"{_toml_value(name)} = {_toml_value(column)}")
     return "\n".join(lines) + "\n"
-
-
-def setting_names() -> list[str]:
-    """Every documented setting name, for the README check."""
-    return [f.name for f in fields(Config) if f.name in KEYS_BY_NAME]

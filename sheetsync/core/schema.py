@@ -14,8 +14,6 @@ FILL = "fill"
 SYSTEM = "sys"
 """The worker owns the column and rewrites it every cycle."""
 
-LANGUAGES = ("en", "zh")
-
 
 @dataclass(frozen=True)
 class Column:
@@ -213,9 +211,6 @@ class HeaderMap:
         if i is None or i >= len(row):
             return None
         return row[i]
-
-    def has(self, key: str) -> bool:
-        return key in self.index
 
 
 def _lookup(names_by_column: Sequence[tuple[str, ...]]) -> dict[str, tuple[int, int]]:
