@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def init(config_path: str | None, template: str | None, workbook: str | None, st
         new_secret = None
         if not config.secrets_for("generic"):
             new_secret = secrets.token_urlsafe(32)
-            config = cfg.replace(config, secrets={**config.secrets, "generic": (new_secret,),
+            config = replace(config, secrets={**config.secrets, "generic": (new_secret,),
                                                   "google-forms": (new_secret,), "followup": (new_secret,)})
         changes = open_store(config).setup(layout)
     except USER_ERRORS as exc:

@@ -13,7 +13,6 @@ from .schema import OPPORTUNITIES, PEOPLE
 TRACKED = ("customer", "contact", "phone", "email", "owner", "stage", "amount", "expected_close",
            "next_follow_up", "loss_reason", "approval")
 """Columns whose every change is logged in History."""
-PEOPLE_KEYS = tuple(c.key for c in OPPORTUNITIES.columns if c.owner == PEOPLE)
 
 BY_SHEET = {"en": "sheet edit", "zh": "表格编辑"}
 BY_SYSTEM = "sheetsync"
