@@ -12,9 +12,9 @@ import click
 
 from . import config as cfg
 from .core.schema import LayoutError
+from .ports import StoreError
 from .state import State
 from .stores import open_store
-from .stores.base import StoreError
 from .sync import Syncer
 from .template import load_layout
 
@@ -99,7 +99,7 @@ def sync(config_path: str | None) -> None:
 @click.pass_obj
 def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     """Serve the webhook and run the flush and sync jobs in this one process."""
-    from .runner import serve as run_server
+    from webhook.server import serve as run_server
 
     config = _load(config_path)
     try:

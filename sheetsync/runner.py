@@ -1,4 +1,8 @@
-"""Run sheetsync: `serve` (web + scheduler in one process) and `worker` (scheduler only, beside gunicorn)."""
+"""The scheduler side of sheetsync: flush and sync jobs, and `worker` (scheduler only, beside gunicorn).
+
+`sheetsync serve` (web + scheduler in one process) lives in webhook.server, which builds on this module;
+this module never imports the web app.
+"""
 
 from __future__ import annotations
 
@@ -17,20 +21,19 @@ from .config import Config
 from .intake import defaults
 from .intake.flush import FlushResult, flush_once
 from .intake.queue import IntakeQueue
+from .ports import Queue
 
 log = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_RUN = 20
 """Batches one flush run may land before it yields to the sync job."""
-SERVER_THREADS = 8
-"""Waitress worker threads for `serve`."""
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def flush_job(queue: IntakeQueue, syncer: Any, clock: Callable[[], datetime] = _utc_now,
+def flush_job(queue: Queue, syncer: Any, clock: Callable[[], datetime] = _utc_now,
               batch_size: int = defaults.BATCH_SIZE) -> FlushResult | None:
     """Drain the queue batch by batch until it is empty or a batch fails; log errors and never raise."""
     result = None
@@ -52,7 +55,7 @@ def sync_job(syncer: Any, clock: Callable[[], datetime] = _utc_now) -> None:
         log.warning("sync cycle failed, will retry next interval: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
 
 
-def build_scheduler(config: Config, syncer: Any, queue: IntakeQueue, blocking: bool,
+def build_scheduler(config: Config, syncer: Any, queue: Queue, blocking: bool,
                     clock: Callable[[], datetime] = _utc_now) -> BaseScheduler:
     """Return an unstarted scheduler flushing every flush_interval and syncing every sync_interval."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -66,12 +69,12 @@ def build_scheduler(config: Config, syncer: Any, queue: IntakeQueue, blocking: b
     return scheduler
 
 
-def _quiet_scheduler_logs() -> None:
+def quiet_scheduler_logs() -> None:
     """Keep APScheduler's per-run INFO lines (one every flush_interval) out of the service log."""
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def _stop_on_sigterm() -> None:
+def stop_on_sigterm() -> None:
     """Turn SIGTERM (systemd, docker stop) into the same clean stop as Ctrl-C, when running on the main thread."""
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -80,39 +83,12 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, handler)
 
 
-def serve(config: Config, syncer: Any, host: str | None = None, port: int | None = None) -> None:
-    """Serve the webhook app under waitress with the scheduler in the same process, until interrupted."""
-    from waitress import create_server
-
-    from webhook import EXTENSION, create_app
-
-    app = create_app(config)
-    state = app.extensions[EXTENSION]
-    scheduler = build_scheduler(config, syncer, state.queue, blocking=False, clock=state.clock)
-    state.scheduler = scheduler
-    server = create_server(app, host=host or config.host, port=port or config.port, threads=SERVER_THREADS,
-                           max_request_body_size=config.max_body + 1024)
-    _stop_on_sigterm()
-    _quiet_scheduler_logs()
-    scheduler.start()
-    log.info("sheetsync serving on http://%s:%s (flush every %s s, sync every %s s)", server.effective_host,
-             server.effective_port, config.flush_interval, config.sync_interval)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        log.info("stopping")
-    finally:
-        server.close()
-        scheduler.shutdown(wait=True)
-        state.queue.close()
-
-
 def worker(config: Config, syncer: Any) -> None:
     """Run only the scheduler (flush and sync) in the foreground, for deployments with gunicorn in front."""
     queue = IntakeQueue.for_config(config)
     scheduler = build_scheduler(config, syncer, queue, blocking=True)
-    _stop_on_sigterm()
-    _quiet_scheduler_logs()
+    stop_on_sigterm()
+    quiet_scheduler_logs()
     log.info("sheetsync worker started (flush every %s s, sync every %s s)", config.flush_interval,
              config.sync_interval)
     try:

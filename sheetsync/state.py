@@ -8,13 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .ports import StateStore
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class State:
+class State(StateStore):
     """A small SQLite file (state.db) in the state directory; every save is one transaction."""
 
     def __init__(self, directory: Path) -> None:
@@ -28,10 +30,6 @@ class State:
     def get(self, name: str, default: Any = None) -> Any:
         row = self._db.execute("SELECT value FROM kv WHERE name = ?", (name,)).fetchone()
         return default if row is None else json.loads(row[0])
-
-    def cursors(self) -> dict[str, Any]:
-        """Round-robin positions per rule, as the assignment module left them."""
-        return self.get("cursors", {})
 
     def seen(self) -> dict[str, dict[str, Any]]:
         """Each opportunity ID's tracked values as of the last successful cycle."""

@@ -15,8 +15,7 @@ from .core.ids import new_id
 from .core.intake import IntakePlan, Submission, plan_intake
 from .core.plan import Plan, Report, plan_sync
 from .core.workbook import INTAKE_TABS, SYNC_TABS, detect_language
-from .state import State
-from .stores.base import Snapshot, Store, StoreConflict, StoreError
+from .ports import Snapshot, StateStore, Store, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ class IntakeResult:
 class Syncer:
     """Runs sync cycles and intake flushes for one store, one at a time."""
 
-    def __init__(self, store: Store, config: Config, state: State,
+    def __init__(self, store: Store, config: Config, state: StateStore,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.store = store
         self.config = config

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow,
 SECRET = "kill-test-secret"
 LEADS = 120
 FALLBACK = ("from sheetsync.cli import build_syncer; from sheetsync.config import load; "
-            "from sheetsync.runner import serve; c = load(); serve(c, build_syncer(c))")
+            "from webhook.server import serve; c = load(); serve(c, build_syncer(c))")
 
 
 def serve_command() -> list[str]:

@@ -15,6 +15,7 @@ from flask import Flask
 from sheetsync.config import Config, ConfigError, load
 from sheetsync.intake.mapping import check_field_map
 from sheetsync.intake.queue import IntakeQueue
+from sheetsync.ports import Queue
 
 from . import errors, views
 
@@ -32,7 +33,7 @@ class AppState:
     """What the app shares between requests: settings, the queue, the clock and (in serve) the scheduler."""
 
     config: Config
-    queue: IntakeQueue
+    queue: Queue
     clock: Callable[[], datetime] = utc_now
     scheduler: Any = None
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from flask import Blueprint, current_app, jsonify, request
 
-from sheetsync.intake.queue import IdempotencyConflict
+from sheetsync.ports import IdempotencyConflict, QueueUnavailable
 
 from .errors import Conflict, Unavailable, UnknownSource, UnsupportedType
 from .sources import SOURCES
@@ -57,7 +57,7 @@ def hook(source: str):
         receipt = state.queue.submit(parsed, now)
     except IdempotencyConflict as exc:
         raise Conflict(str(exc)) from None
-    except sqlite3.Error as exc:
+    except (QueueUnavailable, sqlite3.Error) as exc:
         log.error("could not store a %s submission: %s", source, exc)
         raise Unavailable("The submission could not be stored right now and was not accepted: send it again "
                           "in a minute.") from None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..stores.base import CellWrite, Guard, Snapshot, WriteBatch
+from ..ports import CREATE, FOLLOWUP, UPDATE, CellWrite, Guard, Snapshot, Submission, WriteBatch
 from . import values as v
 from .assign import assign
 from .history import CREATED
@@ -16,21 +16,9 @@ from .schema import OPPORTUNITIES, PEOPLE
 from .validate import status_text, validate
 from .workbook import INTAKE_TABS, Workbook, read_workbook
 
-CREATE, UPDATE, FOLLOWUP = "create", "update", "followup"
 FORM_COLUMNS = frozenset(c.key for c in OPPORTUNITIES.columns if c.owner == PEOPLE)
 """Opportunities columns a form may set; system columns are never taken from a sender."""
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One queued form submission, already mapped to column keys."""
-
-    key: str
-    kind: str
-    opportunity_id: str
-    fields: Mapping[str, str]
-    received: datetime
-    source: str = ""
+__all__ = ["CREATE", "FOLLOWUP", "UPDATE", "FORM_COLUMNS", "IntakePlan", "Submission", "plan_intake"]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..stores.base import Cell, CellWrite, Guard, Snapshot, WriteBatch
+from ..ports import Cell, CellWrite, Guard, Snapshot, WriteBatch
 from . import values as v
 from .assign import assign
 from .history import changes, seen_values

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from ..stores.base import ChartSpec
+from ..ports import ChartSpec
 from .model import LOST, OPEN, WON, Opportunity, Pipeline, Rep, Stage
 from .remind import Reminder, owner_label
 from .schema import SUMMARY, normalize

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..stores.base import Cell, Snapshot, TabData
+from ..ports import Cell, Snapshot, TabData
 from .model import (
     FollowUp,
     Opportunity,

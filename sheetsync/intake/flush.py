@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sheetsync.core.intake import Submission
-from sheetsync.stores.base import StoreError
+from sheetsync.ports import StoreError
 
 from . import defaults
 from .queue import IntakeQueue

@@ -9,21 +9,32 @@ import os
 import random
 import socket
 import sqlite3
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from sheetsync.core.ids import new_id
-from sheetsync.core.intake import CREATE, FOLLOWUP, UPDATE, Submission
+from sheetsync.ports import (
+    CREATE,
+    FOLLOWUP,
+    KINDS,
+    UPDATE,
+    Claimed,
+    IdempotencyConflict,
+    Incoming,
+    Queue,
+    Receipt,
+)
 
 from . import defaults
 from .db import Database
 
 log = logging.getLogger(__name__)
 
-KINDS = (CREATE, UPDATE, FOLLOWUP)
+__all__ = ["CREATE", "FOLLOWUP", "KINDS", "UPDATE", "Claimed", "IdempotencyConflict", "Incoming", "IntakeQueue",
+           "Receipt"]
+
 FILE_NAME = "intake.db"
 KEY_PREFIX = "IN-"
 """Queue keys look like IN-7K3F9Q2M4D; a follow-up carries its key in the Ref column."""
@@ -66,45 +77,6 @@ ORDER BY i.seq LIMIT :limit
 """Ready items in arrival order, holding back any whose earlier item for the same opportunity must wait."""
 
 
-class IdempotencyConflict(Exception):
-    """The same idempotency key came back with a different body; the sender must use a new key."""
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One verified, parsed and mapped submission, ready to be queued."""
-
-    source: str
-    kind: str
-    fields: Mapping[str, str]
-    raw: bytes
-    content_type: str = ""
-    idempotency_key: str | None = None
-    delivery_id: str | None = None
-    external_id: str | None = None
-    """The sender's own record ID (Jiandaoyun data._id): later pushes for it update the same opportunity."""
-    opportunity_id: str | None = None
-    """The target of an update or follow-up, when the sender names one."""
-    warnings: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The answer for a submission: the first one, also for every repeat of it."""
-
-    key: str
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
-class Claimed(Submission):
-    """A queued submission leased to one flush, with how many times it has been tried."""
-
-    attempts: int = 1
-
-
 def _ts(moment: datetime) -> float:
     if moment.tzinfo is None:
         raise ValueError(f"{moment!r} has no timezone: pass an aware datetime such as datetime.now(timezone.utc).")
@@ -131,7 +103,7 @@ class _Issued:
         return self.db.execute("SELECT 1 FROM issued_ids WHERE id = ?", (ident,)).fetchone() is not None
 
 
-class IntakeQueue:
+class IntakeQueue(Queue):
     """The SQLite queue in `<state dir>/intake.db`; safe to share between threads and processes."""
 
     def __init__(self, path: str | Path, rng: random.Random | None = None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import Config
-from .base import Store
+from ..ports import Store
 
 
 def open_store(config: Config) -> Store:

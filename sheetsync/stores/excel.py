@@ -16,8 +16,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.schema import TABS, TABS_BY_KEY, find_tab
+from ..ports import ChartSpec, Guard, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout
-from .base import ChartSpec, Guard, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from .excel_cells import last_row, set_cell
 from .excel_layout import apply_layout
 

@@ -19,8 +19,8 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from ..config import Config
 from ..core.schema import TABS
+from ..ports import Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout, read_template
-from .base import Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from .google_batch import (
     MAX_BODY_BYTES,
     append_requests,

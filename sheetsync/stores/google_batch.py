@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..core.schema import TABS_BY_KEY
-from .base import Cell, ChartSpec, WriteBatch
+from ..ports import Cell, ChartSpec, WriteBatch
 from .google_cells import FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT, PERCENT_FORMAT, CellEncoder
 from .google_meta import SheetMeta
 from .google_write import Target

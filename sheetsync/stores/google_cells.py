@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.schema import Tab, column_for, column_letter
 from ..core.values import from_serial, to_serial
-from .base import Cell
+from ..ports import Cell
 
 TEXT_KINDS = frozenset({"text", "id", "phone", "email", "list", "stage", "approval"})
 """Column kinds whose numbers are read back as digit strings (IDs, phones, free text)."""

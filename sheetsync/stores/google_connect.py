@@ -14,7 +14,7 @@ from google.oauth2 import service_account
 from gspread.exceptions import APIError
 
 from ..config import Config
-from .base import StoreConflict, StoreError
+from ..ports import StoreConflict, StoreError
 from .google_http import GOOGLE_SHEETS_BASE, SheetsHTTPClient, is_loopback
 
 log = logging.getLogger(__name__)

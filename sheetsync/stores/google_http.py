@@ -26,7 +26,7 @@ from google.auth.exceptions import TransportError
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from .base import StoreError
+from ..ports import StoreError
 
 log = logging.getLogger(__name__)
 

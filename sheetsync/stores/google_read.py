@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..core.schema import TABS_BY_KEY, Tab
-from .base import Cell, TabData
+from ..ports import Cell, TabData
 from .google_cells import Converter, column_kinds, convert_rows, quote_title, reader_for
 
 log = logging.getLogger(__name__)

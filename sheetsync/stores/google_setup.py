@@ -15,8 +15,8 @@ from typing import Any
 
 from ..core.schema import OPPORTUNITIES, STAGES, SUMMARY, SYSTEM, Column, column_for, column_letter
 from ..core.summary import FUNNEL_FIRST_ROW, TABLE_WIDTH
+from ..ports import Cell, ChartSpec
 from ..template import Layout, TabLayout
-from .base import Cell, ChartSpec
 from .google_batch import chart_position, chart_spec
 from .google_cells import FIELDS_VALUE_AND_FORMAT, CellEncoder, quote_title
 from .google_meta import SheetMeta, SpreadsheetMeta

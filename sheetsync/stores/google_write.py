@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..core.schema import FILL, TABS_BY_KEY, column_for, column_letter
-from .base import Cell, StoreConflict, TabData, WriteBatch
+from ..ports import Cell, StoreConflict, TabData, WriteBatch
 from .google_cells import (
     Converter,
     column_kinds,
