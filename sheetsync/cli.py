@@ -12,6 +12,7 @@ import click
 
 from . import config as cfg
 from .core.schema import LayoutError
+from .messages import say
 from .ports import StoreError
 from .state import State
 from .stores import open_store
@@ -31,6 +32,15 @@ def _load(config_path: str | None) -> cfg.Config:
 def build_syncer(config: cfg.Config) -> Syncer:
     """A Syncer for the configured store and state directory."""
     return Syncer(open_store(config), config, State(config.state_path))
+
+
+def _add_missing_secrets(config: cfg.Config) -> tuple[cfg.Config, dict[str, str], str]:
+    """Give every source that has no secret (and is not in allow_unsigned) its own random one, and an api_token."""
+    new = {source: secrets.token_urlsafe(32) for source in cfg.SOURCES
+           if not config.secrets_for(source) and source not in config.allow_unsigned}
+    token = "" if config.api_token else secrets.token_urlsafe(32)
+    all_secrets = {**config.secrets, **{source: (secret,) for source, secret in new.items()}}
+    return replace(config, secrets=all_secrets, api_token=config.api_token or token), new, token
 
 
 @click.group()
@@ -61,23 +71,22 @@ def init(config_path: str | None, template: str | None, workbook: str | None, st
             overrides.setdefault("timezone", load_layout(language, datetime.now().date()).timezone)
         config = config.with_values(**overrides)
         layout = load_layout(config.template, datetime.now(config.tz).date())
-        new_secret = None
-        if not config.secrets_for("generic"):
-            new_secret = secrets.token_urlsafe(32)
-            config = replace(config, secrets={**config.secrets, "generic": (new_secret,),
-                                                  "google-forms": (new_secret,), "followup": (new_secret,)})
+        config, new_secrets, new_token = _add_missing_secrets(config)
         changes = open_store(config).setup(layout)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     target = Path(config_path) if config_path else (config.source or Path(cfg.CONFIG_FILE))
-    if first_time or overrides or new_secret:
-        target.write_text(cfg.render(config), encoding="utf-8")
+    if first_time or overrides or new_secrets or new_token:
+        cfg.write_file(target, cfg.render(config))
         click.echo(f"Wrote settings to {target}")
     for line in changes or ["The workbook already has every tab and column; nothing to add."]:
         click.echo(f"  {line}")
-    if new_secret:
-        click.echo("\nWebhook secret (shown once; it is stored in the config file's [secrets]):")
-        click.echo(f"  {new_secret}")
+    if new_secrets:
+        click.echo("\n" + say("hostile.init_secrets", config.template, path=target))
+        for source, secret in new_secrets.items():
+            click.echo(f"  {source:<13} {secret}\n  {'':<13} -> {say('hostile.paste.' + source, config.template)}")
+    if new_token:
+        click.echo("\n" + say("hostile.init_token", config.template, token=new_token))
     click.echo("\nNext: type a few rows into Opportunities, then run `sheetsync sync`.")
 
 
@@ -103,10 +112,11 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
 
     config = _load(config_path)
     try:
+        config = config.with_values(**{k: v for k, v in (("host", host), ("port", port)) if v is not None})
         syncer = build_syncer(config)
-        click.echo(f"sheetsync: webhook on http://{host or config.host}:{port or config.port}/hooks/<source>, "
+        click.echo(f"sheetsync: webhook on http://{config.host}:{config.port}/hooks/<source>, "
                    f"store {syncer.store.describe()}, sync every {config.sync_interval} s. Ctrl+C stops.")
-        run_server(config, syncer, host, port)
+        run_server(config, syncer)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import logging
 import os
+import re
+import stat
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +19,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
+
+log = logging.getLogger(__name__)
 
 CONFIG_FILE = "sheetsync.toml"
 """The file `init` writes in the current directory; SHEETSYNC_CONFIG points elsewhere."""
@@ -26,13 +33,37 @@ class ConfigError(Exception):
     """A setting has a value sheetsync cannot use; the message names the setting and the fix."""
 
 
+# Value parsers. Each takes the raw value (from TOML: any type; from the environment: a string), returns the
+# checked value or raises ConfigError naming the setting. To add a setting, add a Key to KEYS below (and a
+# field to Config, and a row to the README's Configuration table).
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _whole_number(value: Any) -> int | None:
+    if _is_number(value):
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def _int_range(name: str, low: int, high: int, unit: str = "") -> Callable[[Any], int]:
+    """A whole number from low to high inclusive (a string of digits from the environment is fine)."""
+    def parse(value: Any) -> int:
+        number = _whole_number(value)
+        if number is None or not low <= number <= high:
+            span = f"from {low} to {high}" + (f" {unit}" if unit else "")
+            raise ConfigError(f"{name} must be a whole number {span}, not {value!r}.")
+        return number
+    return parse
+
+
 def _positive_int(name: str) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            number = 0
-        if number <= 0 or isinstance(value, bool):
+        number = _whole_number(value)
+        if number is None or number <= 0:
             raise ConfigError(f"{name} must be a whole number above 0, not {value!r}.")
         return number
     return parse
@@ -40,10 +71,22 @@ def _positive_int(name: str) -> Callable[[Any], int]:
 
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
-        text = str(value).strip().lower()
+        text = str(value).strip().lower() if isinstance(value, str) else None
         if text not in choices:
             raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
         return text
+    return parse
+
+
+def _boolean(name: str) -> Callable[[Any], bool]:
+    words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+    def parse(value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in words:
+            return words[value.strip().lower()]
+        raise ConfigError(f"{name} must be true or false, not {value!r}.")
     return parse
 
 
@@ -57,39 +100,135 @@ def _timezone(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple, bool)):
+        raise ConfigError(f"expected text in quotes, not {value!r}.")
     return str(value).strip()
+
+
+def _named_text(name: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        try:
+            return _text(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+    return parse
+
+
+MIN_TOKEN_LENGTH = 16
+"""Shortest api_token accepted: shorter ones are guessable."""
+
+
+def _token(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError("api_token must be text in quotes.")
+    token = value.strip()
+    if token and (len(token) < MIN_TOKEN_LENGTH or any(c.isspace() for c in token)):
+        raise ConfigError(f"api_token must be at least {MIN_TOKEN_LENGTH} characters without spaces; make one with "
+                          "`python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`.")
+    return token
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    """' Did you mean 'x'?' for the closest known name, or the list of known names."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"known ones are {', '.join(known)}."
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(str(s).strip() for s in items if str(s).strip())
+
+
+def _source_list(name: str) -> Callable[[Any], tuple[str, ...]]:
+    """A list of webhook source names (comma-separated in the environment)."""
+    def parse(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, (str, list, tuple)):
+            raise ConfigError(f"{name} must be a list of sources such as [\"tally\"], not {value!r}.")
+        sources = _split(value)
+        for source in sources:
+            if source not in SOURCES:
+                raise ConfigError(f"{name} names an unknown source '{source}': {_suggest(source, SOURCES)}")
+        return sources
+    return parse
+
+
+def _secrets(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("[secrets] must be a table: a line such as generic = [\"...\"] per source.")
+    parsed: dict[str, tuple[str, ...]] = {}
+    for source, secrets in value.items():
+        if source not in SOURCES:
+            raise ConfigError(f"[secrets] names an unknown source '{source}': {_suggest(source, SOURCES)}")
+        if not isinstance(secrets, (str, list, tuple)) or any(not isinstance(s, str) for s in _as_list(secrets)):
+            raise ConfigError(f"[secrets] {source} must be a list of secrets in quotes.")
+        parsed[source] = _split(secrets)
+    return parsed
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _field_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or any(not isinstance(v, str) for v in value.values()):
+        raise ConfigError("[field_map] must be a table of \"form field\" = \"Column\" lines.")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 @dataclass(frozen=True)
 class Key:
-    """One setting: its file key, environment variable, parser and meaning."""
+    """One setting: its file key, parser and meaning; every top-level name in the file must be one of these."""
 
     name: str
     parse: Callable[[Any], Any]
     doc: str
     secret: bool = False
+    """Sensitive: never shown in an HTTP answer or a log line."""
+    written: bool = True
+    """Written to the file by `init` (False: environment only, e.g. credentials JSON)."""
+    table: bool = False
+    """A [section] of the file rather than one value."""
+    env_name: str = ""
+    """Environment variable when it is not SHEETSYNC_<NAME> (e.g. one per source)."""
 
     @property
     def env(self) -> str:
-        return ENV_PREFIX + self.name.upper()
+        return self.env_name or ENV_PREFIX + self.name.upper()
 
 
 KEYS: tuple[Key, ...] = (
     Key("store", _choice("store", ("excel", "google")), "Where the pipeline lives: excel (local workbook) or google."),
-    Key("workbook", _text, "Path of the local workbook (store = excel), relative to the config file."),
+    Key("workbook", _named_text("workbook"),
+        "Path of the local workbook (store = excel), relative to the config file."),
     Key("template", _choice("template", ("en", "zh")), "Workbook language for new tabs and messages: en or zh."),
     Key("timezone", _timezone, "The team's timezone (IANA name); dates in the sheet are read and written in it."),
-    Key("state_dir", _text, "Folder for local state (intake queue, round-robin position, last seen values)."),
-    Key("sync_interval", _positive_int("sync_interval"), "Seconds between sync cycles in serve/worker."),
-    Key("flush_interval", _positive_int("flush_interval"), "Seconds between intake flushes in serve/worker."),
-    Key("host", _text, "Address `sheetsync serve` listens on."),
-    Key("port", _positive_int("port"), "Port `sheetsync serve` listens on."),
-    Key("max_body", _positive_int("max_body"), "Largest webhook body accepted, in bytes (413 beyond)."),
-    Key("google_spreadsheet", _text, "Google Sheet ID or full URL (store = google)."),
-    Key("google_credentials", _text, "Path of the service-account JSON key file."),
-    Key("google_credentials_json", _text, "The service-account JSON itself (for hosts with no files).", secret=True),
-    Key("google_api_endpoint", _text,
+    Key("state_dir", _named_text("state_dir"),
+        "Folder for local state (intake queue, round-robin position, last seen values)."),
+    Key("sync_interval", _int_range("sync_interval", 5, 86_400, "seconds"),
+        "Seconds between sync cycles in serve/worker (5 to 86400)."),
+    Key("flush_interval", _int_range("flush_interval", 1, 3_600, "seconds"),
+        "Seconds between intake flushes in serve/worker (1 to 3600)."),
+    Key("host", _named_text("host"), "Address `sheetsync serve` listens on."),
+    Key("port", _int_range("port", 1, 65_535), "Port `sheetsync serve` listens on (1 to 65535)."),
+    Key("max_body", _int_range("max_body", 1_024, 16_777_216, "bytes"),
+        "Largest webhook body accepted, in bytes (1024 to 16777216; 413 beyond)."),
+    Key("api_token", _token, "Token for /api/status and the status page (`Authorization: Bearer <token>`).",
+        secret=True),
+    Key("allow_unsigned", _source_list("allow_unsigned"),
+        "Sources that may post without a signature (each one is warned about at start); empty = none."),
+    Key("google_spreadsheet", _named_text("google_spreadsheet"), "Google Sheet ID or full URL (store = google)."),
+    Key("google_credentials", _named_text("google_credentials"), "Path of the service-account JSON key file."),
+    Key("google_credentials_json", _named_text("google_credentials_json"),
+        "The service-account JSON itself (for hosts with no files).", secret=True, written=False),
+    Key("google_api_endpoint", _named_text("google_api_endpoint"),
         "Send Sheets API requests to another base URL (emulator or proxy); loopback needs no credentials."),
+    Key("secrets", _secrets, "Webhook secrets per source (a list lets you rotate: add the new one, then drop "
+        "the old).", secret=True, table=True, env_name=ENV_PREFIX + "SECRET_<SOURCE>"),
+    Key("field_map", _field_map, "Extra form field names mapped to Opportunities columns.", table=True,
+        env_name="-"),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 
@@ -108,6 +247,10 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     max_body: int = 65536
+    api_token: str = ""
+    """Bearer token guarding /api/status (and the status page); empty = those stay closed."""
+    allow_unsigned: tuple[str, ...] = ()
+    """Sources that accept posts without a signature; every other source needs a secret."""
     google_spreadsheet: str = ""
     google_credentials: str = ""
     google_credentials_json: str = ""
@@ -150,9 +293,9 @@ def _parse_values(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
     for name, raw in values.items():
         key = KEYS_BY_NAME.get(name)
         if key is None:
-            known = ", ".join(k.name for k in KEYS)
-            raise ConfigError(f"Unknown setting '{name}' in {origin}: known settings are {known}, "
-                              "[secrets] and [field_map].")
+            names = [k.name for k in KEYS]
+            raise ConfigError(f"Unknown setting '{name}' in {origin}: {_suggest(name, names)} "
+                              "Every setting is listed in the README's Configuration table.")
         try:
             parsed[name] = key.parse(raw)
         except ConfigError as exc:
@@ -160,9 +303,46 @@ def _parse_values(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
     return parsed
 
 
-def _split(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    return tuple(str(s).strip() for s in items if str(s).strip())
+def _read_toml(file: Path) -> dict[str, Any]:
+    """The file's settings, or a ConfigError naming the line to fix (never advice to regenerate secrets)."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file} is not UTF-8 text (byte {exc.start}): save it as UTF-8 in your editor; "
+                          "the settings and secrets in it stay as they are.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        reason = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", reason)
+        where = f"line {match.group(1)}, column {match.group(2)}" if match else "the line named below"
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", reason).rstrip(".")
+        unclosed = "string" in reason.lower() or "'\\n'" in reason
+        hint = " (is a text value missing its closing quote?)" if unclosed else ""
+        raise ConfigError(f"{file} has a TOML syntax error at {where}: {reason}{hint}. Fix that line in a text "
+                          "editor; keep the rest of the file, including the [secrets] your forms are set up "
+                          "with.") from None
+
+
+def _warn_if_readable(file: Path) -> None:
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(file.stat().st_mode)
+    if mode & 0o077:
+        log.warning("%s holds webhook secrets and the API token but other users of this machine can read it "
+                    "(mode %o): run `chmod 600 %s`.", file, mode, file)
+
+
+def write_file(path: str | Path, text: str) -> None:
+    """Write the config file readable by its owner only (mode 0600), whatever the umask."""
+    target = Path(path)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if os.name == "posix":
+            os.fchmod(fd, 0o600)
+        os.write(fd, text.encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -172,30 +352,31 @@ def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -
     file = Path(explicit or CONFIG_FILE).expanduser()
     data: dict[str, Any] = {}
     if file.exists():
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file} is not valid TOML ({exc}): fix the line it names or delete the file "
-                              "and run `sheetsync init` again.") from exc
+        data = _read_toml(file)
+        _warn_if_readable(file)
     elif explicit:
         raise ConfigError(f"Config file {file} does not exist: run `sheetsync init` or fix SHEETSYNC_CONFIG.")
-    secrets = {k: _split(v) for k, v in dict(data.pop("secrets", {})).items()}
-    field_map = {str(k): str(v) for k, v in dict(data.pop("field_map", {})).items()}
     values = _parse_values(data, str(file))
     for key in KEYS:
-        if key.env in env:
+        if not key.table and key.env in env:
             values.update(_parse_values({key.name: env[key.env]}, key.env))
+    secrets = dict(values.pop("secrets", {}))
     for source in SOURCES:
         var = ENV_PREFIX + "SECRET_" + source.upper().replace("-", "_")
         if env.get(var):
             secrets[source] = _split(env[var])
-    unknown = set(secrets) - set(SOURCES)
-    if unknown:
-        raise ConfigError(f"[secrets] in {file} names unknown source(s) {', '.join(sorted(unknown))}: "
-                          f"use {', '.join(SOURCES)}.")
+    _warn_unknown_environment(env)
     base = file.resolve().parent if file.exists() else Path.cwd()
-    return Config(**values, secrets=secrets, field_map=field_map, base_dir=base,
-                  source=file if file.exists() else None)
+    return Config(**values, secrets=secrets, base_dir=base, source=file if file.exists() else None)
+
+
+def _warn_unknown_environment(env: Mapping[str, str]) -> None:
+    known = {k.env for k in KEYS} | {ENV_PREFIX + "CONFIG"}
+    known |= {ENV_PREFIX + "SECRET_" + s.upper().replace("-", "_") for s in SOURCES}
+    for var in env:
+        if var.startswith(ENV_PREFIX) and var not in known and not var.startswith(ENV_PREFIX + "TEST"):
+            log.warning("Environment variable %s is not a sheetsync setting and is ignored: %s", var,
+                        _suggest(var, sorted(known)))
 
 
 def _toml_value(value: Any) -> str:
@@ -205,23 +386,19 @@ def _toml_value(value: Any) -> str:
         return str(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def render(config: Config) -> str:
-    """The config as a commented TOML file, secrets included (the file stays on this machine)."""
+    """The config as a commented TOML file, secrets included (the file stays on this machine, mode 0600)."""
     lines = ["# sheetsync settings. Every key can be overridden by SHEETSYNC_<KEY> in the environment.", ""]
     for key in KEYS:
-        if key.secret:
-            continue
-        lines.append(f"# {key.doc}")
-        lines.append(f"{key.name} = {_toml_value(getattr(config, key.name))}")
-    lines += ["", "# Webhook secrets per source (a list lets you rotate: add the new one, then drop the old).",
-              "[secrets]"]
-    for source, values in sorted(config.secrets.items()):
-        lines.append(f"{_toml_value(source)} = {_toml_value(list(values))}")
-    lines += ["", "# Extra form field names mapped to Opportunities columns.", "[field_map]"]
-    for name, column in sorted(config.field_map.items()):
-        lines.append(f"{_toml_value(name)} = {_toml_value(column)}")
+        if key.written and not key.table:
+            lines.append(f"# {key.doc}")
+            lines.append(f"{key.name} = {_toml_value(getattr(config, key.name))}")
+    for key in KEYS:
+        if key.written and key.table:
+            lines += ["", f"# {key.doc}", f"[{key.name}]"]
+            for name, value in sorted(dict(getattr(config, key.name)).items()):
+                lines.append(f"{_toml_value(name)} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"

@@ -13,11 +13,31 @@ LANGUAGES = ("en", "zh")
 EN: dict[str, str] = {
     # cli
     "cli.sync_done": "{count} opportunities: {changes}",
+    # hostile (secrets, tokens, config safety)
+    "hostile.init_secrets": "Webhook secrets, one per source (shown once; kept in {path}, readable only by you):",
+    "hostile.init_token": "API token for /api/status (send `Authorization: Bearer <token>`): {token}",
+    "hostile.paste.generic": "paste into your website's code that signs each post (X-Sheetsync-Signature, see "
+                             "the README's Webhook intake)",
+    "hostile.paste.google-forms": "Apps Script > Project Settings > Script properties > SHEETSYNC_SECRET",
+    "hostile.paste.jiandaoyun": "简道云 makes its own secret: copy the one shown in 数据推送 over this one in "
+                                "[secrets]",
+    "hostile.paste.typeform": "Typeform > Connect > Webhooks > Edit > Secret",
+    "hostile.paste.tally": "Tally > Integrations > Webhooks > Signing secret",
+    "hostile.paste.followup": "the phone follow-up form's sender signs with it like the generic source",
 }
 
 ZH: dict[str, str] = {
     # cli
     "cli.sync_done": "共 {count} 条商机：{changes}",
+    # hostile (secrets, tokens, config safety)
+    "hostile.init_secrets": "各来源的 Webhook 密钥（只显示这一次；保存在 {path}，只有你能读取）：",
+    "hostile.init_token": "/api/status 的 API 令牌（请求头 `Authorization: Bearer <令牌>`）：{token}",
+    "hostile.paste.generic": "填入网站签名每次提交的代码（X-Sheetsync-Signature，见 README 的 Webhook intake）",
+    "hostile.paste.google-forms": "Apps Script > 项目设置 > 脚本属性 > SHEETSYNC_SECRET",
+    "hostile.paste.jiandaoyun": "简道云会自己生成密钥：把 数据推送 里显示的密钥复制到 [secrets] 替换这一个",
+    "hostile.paste.typeform": "Typeform > Connect > Webhooks > Edit > Secret",
+    "hostile.paste.tally": "Tally > Integrations > Webhooks > Signing secret",
+    "hostile.paste.followup": "手机跟进表单的发送方用它签名，方式同 generic 来源",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}
