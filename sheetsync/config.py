@@ -229,6 +229,8 @@ KEYS: tuple[Key, ...] = (
         "the old).", secret=True, table=True, env_name=ENV_PREFIX + "SECRET_<SOURCE>"),
     Key("field_map", _field_map, "Extra form field names mapped to Opportunities columns.", table=True,
         env_name="-"),
+    Key("history_exclude", _split,
+        "Opportunities columns History does not log, by header name (e.g. [\"Need\", \"Next step\"])."),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 
@@ -255,6 +257,7 @@ class Config:
     google_credentials: str = ""
     google_credentials_json: str = ""
     google_api_endpoint: str = ""
+    history_exclude: tuple[str, ...] = ()
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Webhook secrets per source; several per source let a secret be rotated."""
     field_map: Mapping[str, str] = field(default_factory=dict)

@@ -24,6 +24,14 @@ EN: dict[str, str] = {
     "hostile.paste.typeform": "Typeform > Connect > Webhooks > Edit > Secret",
     "hostile.paste.tally": "Tally > Integrations > Webhooks > Signing secret",
     "hostile.paste.followup": "the phone follow-up form's sender signs with it like the generic source",
+    # review: history origins, Summary review, Trends, zh habits
+    "review.origin_sync": "sync",
+    "review.origin_sheet": "sheet edit",
+    "review.origin_form": "form ({source})",
+    "review.origin_handover": "handover from {name}",
+    "review.origin_reclaimed": "reclaimed",
+    "review.deleted": "Deleted",
+    "review.join": "; ",
 }
 
 ZH: dict[str, str] = {
@@ -38,6 +46,14 @@ ZH: dict[str, str] = {
     "hostile.paste.typeform": "Typeform > Connect > Webhooks > Edit > Secret",
     "hostile.paste.tally": "Tally > Integrations > Webhooks > Signing secret",
     "hostile.paste.followup": "手机跟进表单的发送方用它签名，方式同 generic 来源",
+    # review: history origins, Summary review, Trends, zh habits
+    "review.origin_sync": "系统同步",
+    "review.origin_sheet": "表格编辑",
+    "review.origin_form": "表单（{source}）",
+    "review.origin_handover": "离职交接（原负责人 {name}）",
+    "review.origin_reclaimed": "公海收回",
+    "review.deleted": "已删除",
+    "review.join": "；",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

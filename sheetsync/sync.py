@@ -74,7 +74,8 @@ class Syncer:
             def plan(snapshot: Snapshot) -> Plan:
                 language = detect_language(snapshot, self.config.template)
                 return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
-                                 seen=self.state.seen(), new_id=self._new_id)
+                                 seen=self.state.seen(), new_id=self._new_id,
+                                 history_exclude=self.config.history_exclude)
 
             done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
             self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),

@@ -254,3 +254,7 @@ def test_validate_never_changes_the_row():
     validate(opp, PIPELINE, LABELS, "zh", duplicate_row=2, today=TODAY)
     assert opp.cells == before
 
+
+
+def test_chinese_status_joins_problems_with_a_full_width_semicolon():
+    assert status_text(["缺少客户名称", "缺少联系人"], "zh") == "缺少客户名称；缺少联系人"

@@ -143,7 +143,7 @@ def _land_new(wb: Workbook, plan: IntakePlan, rows: list[Opportunity], now: date
         problems = validate(opp, wb.pipeline, labels, wb.language, today=now.date())
         if opp.row in reasons:
             problems.append(reasons[opp.row])
-        opp.cells["status"] = status_text(problems)
+        opp.cells["status"] = status_text(problems, wb.language)
         out.append(wb.row_of("opportunities", opp.cells))
     plan.batch.appends["opportunities"] = out
     created = [[now, o.id, CREATED[wb.language], "", o.text("customer"), sources[o.id]] for o in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from ..ports import Cell, CellWrite, Guard, Snapshot, WriteBatch
 from . import values as v
 from .assign import assign
-from .history import changes, seen_values
+from .history import changes, seen_values, tracked_keys
 from .model import Opportunity, phone_key
 from .remind import propose_follow_ups, reminders
 from .summary import build_summary
@@ -57,7 +57,8 @@ class _Writer:
 
     wb: Workbook
     batch: WriteBatch = field(default_factory=WriteBatch)
-    written: dict[int, set[str]] = field(default_factory=dict)
+    written: dict[int, dict[str, str]] = field(default_factory=dict)
+    """Columns written per sheet row, each with the origin History gives the change ("" = the sync)."""
     _guarded: set[tuple[int, int]] = field(default_factory=set)
 
     def guard(self, opp: Opportunity, key: str) -> None:
@@ -66,9 +67,13 @@ class _Writer:
             self._guarded.add((opp.row, col))
             self.batch.guards.append(Guard("opportunities", opp.row, col, opp.cells.get(key)))
 
-    def set(self, opp: Opportunity, key: str, value: Cell, *, fill: bool = False) -> None:
-        """Write one cell; a fill also guards the blank it fills so a person's typing wins."""
-        if v.text(opp.cells.get(key)) == v.text(value):
+    def set(self, opp: Opportunity, key: str, value: Cell, *, fill: bool = False, origin: str = "") -> None:
+        """Write one cell; a fill also guards the blank it fills so a person's typing wins.
+
+        `origin` is what History names as the source of the change (see history.handover_origin);
+        blank means the sync. Columns the workbook lacks (optional system columns) are skipped.
+        """
+        if v.text(opp.cells.get(key)) == v.text(value) or not self.wb.has("opportunities", key):
             return
         self.guard(opp, "id")
         if not opp.id:
@@ -78,7 +83,7 @@ class _Writer:
             self.guard(opp, key)
         self.batch.cells.append(CellWrite("opportunities", opp.row, self.wb.col("opportunities", key), value))
         opp.cells[key] = value
-        self.written.setdefault(opp.row, set()).add(key)
+        self.written.setdefault(opp.row, {})[key] = origin
 
 
 def _is_open(wb: Workbook, opp: Opportunity) -> bool:
@@ -140,6 +145,9 @@ def mark_stage_since(w: _Writer, seen: Mapping[str, Mapping[str, Any]], today: d
             since = today if (moved or not opp.date("created")) else opp.date("created")
             w.set(opp, "stage_since", since)
         stage_since[opp.row] = since
+        stage = w.wb.pipeline.find(opp.cells.get("stage"))
+        live = stage is not None and stage.is_open and since is not None
+        w.set(opp, "days_in_stage", max((today - since).days, 0) if live and since else None)
     return stage_since
 
 
@@ -155,13 +163,16 @@ def check_rows(w: _Writer, labels: Mapping[str, str], unassigned: Mapping[int, s
         if opp.row in unassigned:
             found.append(unassigned[opp.row])
         problems[opp.row] = found
-        w.set(opp, "status", status_text(found))
+        w.set(opp, "status", status_text(found, w.wb.language))
     return problems
 
 
 def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapping[str, Any],
-              seen: Mapping[str, Mapping[str, Any]], new_id: NewId) -> Plan:
-    """Plan one cycle; `now` is naive wall time in the team's timezone."""
+              seen: Mapping[str, Mapping[str, Any]], new_id: NewId, history_exclude: Sequence[str] = ()) -> Plan:
+    """Plan one cycle; `now` is naive wall time in the team's timezone.
+
+    `history_exclude` names Opportunities columns History does not log (header names or keys).
+    """
     wb = read_workbook(snapshot, language)
     today = now.date()
     w = _Writer(wb)
@@ -193,8 +204,9 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     report.reminders = len(due)
     w.batch.replace["reminders"] = wb.rows_of("reminders", [r.row() for r in due])
 
-    history = changes(seen, wb.opportunities, now, w.written, labels, language)
-    new_seen = _next_seen(wb, seen)
+    keys = tracked_keys(wb.opportunities, history_exclude)
+    history = changes(seen, wb.opportunities, now, w.written, labels, language, keys=keys, logged=wb.history)
+    new_seen = _next_seen(wb, seen, keys)
     furthest = {k: int(s["_furthest"]) for k, s in new_seen.items() if "_furthest" in s}
     grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, furthest=furthest)
     w.batch.replace["summary"] = grid.rows
@@ -211,12 +223,12 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     return Plan(w.batch, new_cursors, new_seen, report)
 
 
-def _next_seen(wb: Workbook, seen: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def _next_seen(wb: Workbook, seen: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for opp in wb.opportunities:
         if not opp.id or opp.id in out:
             continue
-        state: dict[str, Any] = seen_values(opp)
+        state: dict[str, Any] = seen_values(opp, keys)
         stage = wb.pipeline.find(opp.cells.get("stage"))
         reached = stage.order if stage and stage.outcome != "lost" else None
         previous = seen.get(opp.id, {}).get("_furthest")

@@ -107,6 +107,8 @@ OPPORTUNITIES = Tab("opportunities", "Opportunities", "商机", (
     C("stage_since", "Stage since", "进入阶段日期", SYSTEM, "date", ("阶段开始日期",)),
     C("updated", "Updated", "更新时间", SYSTEM, "datetime", ("Last updated", "Modified", "修改时间"),
       width=17),
+    C("days_in_stage", "Days in stage", "阶段停留天数", SYSTEM, "int", ("Days in current stage", "停留天数",
+                                                                  "阶段天数"), width=12),
 ))
 
 FOLLOWUPS = Tab("followups", "Follow-ups", "跟进记录", (
@@ -135,6 +137,8 @@ TEAM = Tab("team", "Team", "团队", (
     C("active", "Active", "在岗", PEOPLE, "bool", ("Enabled", "启用", "在职", "是否在岗")),
     C("on_leave_until", "On leave until", "休假至", PEOPLE, "date", ("Leave until", "休假截止", "请假至")),
     C("manager", "Manager", "主管", aliases=("Reports to", "上级")),
+    C("target", "Target", "月度目标", PEOPLE, "amount", ("Monthly target", "Target (per month)", "Quota",
+                                                      "业绩目标", "目标", "月目标"), width=14),
 ), aliases=("Reps", "Sales team", "成员", "销售团队"))
 
 RULES = Tab("rules", "Rules", "分配规则", (
@@ -182,6 +186,18 @@ HISTORY = Tab("history", "History", "变更记录", (
     C("new", "New", "新值", SYSTEM, width=20),
     C("by", "By", "来源", SYSTEM, width=16),
 ), system=True, aliases=("Change history", "Changes", "历史", "变更历史"))
+
+TRENDS = Tab("trends", "Trends", "趋势", (
+    C("period", "Period", "周期", SYSTEM, "date", width=12),
+    C("taken", "Taken", "记录时间", SYSTEM, "datetime", width=17),
+    C("open_count", "Open deals", "在手数量", SYSTEM, "int", width=11),
+    C("open_amount", "Open amount", "在手金额", SYSTEM, "amount", width=14),
+    C("weighted", "Weighted amount", "加权金额", SYSTEM, "amount", width=15),
+    C("won_count", "Won in period", "本期成交", SYSTEM, "int", width=13),
+    C("won_amount", "Won amount in period", "本期成交金额", SYSTEM, "amount", width=18),
+    C("lost_count", "Lost in period", "本期流失", SYSTEM, "int", width=13),
+), system=True, aliases=("Trend", "Pipeline trends", "趋势记录"))
+"""One row per period (a week by default) with per-stage count and amount columns added at the right end."""
 
 TABS: tuple[Tab, ...] = (OPPORTUNITIES, FOLLOWUPS, TEAM, RULES, STAGES, REMINDERS, SUMMARY, HISTORY)
 TABS_BY_KEY = {t.key: t for t in TABS}

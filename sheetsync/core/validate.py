@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from ..messages import say
 from . import values as v
 from .model import LOST, Opportunity, Pipeline, Stage
 from .schema import OPPORTUNITIES, STAGES, normalize
@@ -56,9 +57,9 @@ _PHONE_REASONS_ZH = {
 _PHONE_FALLBACK = ("is not a valid number", "不是有效号码")
 
 
-def status_text(problems: Sequence[str]) -> str:
-    """Return 'OK' when there are no problems, else the problems joined with '; '."""
-    return "; ".join(problems) if problems else OK
+def status_text(problems: Sequence[str], language: str = "en") -> str:
+    """Return 'OK' when there are no problems, else the problems joined ('; ', or '；' in Chinese)."""
+    return say("review.join", language).join(problems) if problems else OK
 
 
 def approval_decision(value: object) -> str | None:

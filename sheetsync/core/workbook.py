@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..ports import Cell, Snapshot, TabData
+from .history import Entry, read_history
 from .model import (
     FollowUp,
     Opportunity,
     Pipeline,
     Rep,
     Rule,
+    body_rows,
     read_followups,
     read_opportunities,
     read_pipeline,
@@ -29,6 +31,7 @@ from .schema import (
     SUMMARY,
     TABS_BY_KEY,
     TEAM,
+    TRENDS,
     HeaderMap,
     LayoutError,
     Tab,
@@ -37,11 +40,16 @@ from .schema import (
 )
 
 SYNC_TABS = ("opportunities", "followups", "team", "rules", "stages", "reminders", "summary", "history")
-"""Tabs a sync cycle reads."""
+"""Tabs a sync cycle reads (Trends only when the workbook has it)."""
+OPTIONAL_TABS = frozenset({"trends"})
+"""Tabs a cycle works without: a workbook made before they existed gets them from `sheetsync init`."""
+OPTIONAL_COLUMNS = frozenset({"days_in_stage"})
+"""System columns written only where the workbook has them (`sheetsync init` adds them)."""
 INTAKE_TABS = ("opportunities", "followups", "team", "rules", "stages", "history")
 """Tabs an intake flush reads: enough to de-duplicate, assign and log."""
 
-OPPORTUNITY_COLUMNS_NEEDED = tuple(c.key for c in OPPORTUNITIES.columns if c.owner != PEOPLE or c.required) + (
+OPPORTUNITY_COLUMNS_NEEDED = tuple(c.key for c in OPPORTUNITIES.columns
+                                   if (c.owner != PEOPLE or c.required) and c.key not in OPTIONAL_COLUMNS) + (
     "stage",)
 """Opportunities columns a cycle cannot run without: everything it writes, plus who and what stage."""
 
@@ -62,11 +70,21 @@ class Workbook:
     team: list[Rep]
     rules: list[Rule]
     pipeline: Pipeline
+    history: list[Entry] = field(default_factory=list)
+    """The History tab as read (a sync reads it; the intake flush does not parse it)."""
+    trends: TabData | None = None
+    """The Trends tab as read, None when the workbook has none."""
 
     def labels(self) -> dict[str, str]:
-        """Opportunities column keys mapped to the header text people see."""
+        """Opportunities column keys (custom columns by folded header) mapped to the header text people see."""
         hm = self.maps["opportunities"]
-        return {key: hm.headers[i] for key, i in hm.index.items()}
+        out = {normalize(h): h for h in hm.headers if h}
+        out.update({key: hm.headers[i] for key, i in hm.index.items()})
+        return out
+
+    def has(self, tab: str, key: str) -> bool:
+        """Tell whether the tab is in the snapshot and has this column."""
+        return tab in self.maps and key in self.maps[tab].index
 
     def row_of(self, tab: str, values: dict[str, Cell]) -> list[Cell]:
         """A full row for `tab` in its header order from values keyed by column key."""
@@ -111,11 +129,13 @@ def read_workbook(snapshot: Snapshot, language: str, tabs: Sequence[str] = SYNC_
     wanted = {"opportunities": (OPPORTUNITIES, OPPORTUNITY_COLUMNS_NEEDED), "followups": (FOLLOWUPS, None),
               "team": (TEAM, None), "rules": (RULES, None), "stages": (STAGES, None),
               "reminders": (REMINDERS, [c.key for c in REMINDERS.columns]),
-              "history": (HISTORY, [c.key for c in HISTORY.columns])}
+              "history": (HISTORY, [c.key for c in HISTORY.columns]), "trends": (TRENDS, [])}
     for key in tabs:
         if key == "summary":
             if key not in snapshot.tabs:
                 raise missing_tab(SUMMARY)
+            continue
+        if key in OPTIONAL_TABS and key not in snapshot.tabs:
             continue
         tab, required = wanted[key]
         maps[key], data[key] = _map(snapshot, tab, required)
@@ -130,4 +150,8 @@ def read_workbook(snapshot: Snapshot, language: str, tabs: Sequence[str] = SYNC_
         team=read_team(maps["team"], data["team"].rows),
         rules=read_rules(maps["rules"], data["rules"].rows, custom),
         pipeline=pipeline,
+        # A sync (which rebuilds Summary) reviews History; an intake flush only appends to it.
+        history=(read_history([r for _, r in body_rows(data["history"].rows)], maps["history"].get)
+                 if "history" in data and "summary" in tabs else []),
+        trends=data.get("trends"),
     )
