@@ -12,10 +12,12 @@ import click
 
 from . import config as cfg
 from .core.schema import LayoutError
+from .intake.queue import IntakeQueue, set_aside
+from .lock import WAIT_SECONDS, WriterBusy, busy_message, pipeline_lock
 from .messages import say
 from .ports import StoreError
 from .state import State
-from .stores import open_store
+from .stores import lock_target, open_store
 from .sync import Syncer
 from .template import load_layout
 
@@ -29,9 +31,12 @@ def _load(config_path: str | None) -> cfg.Config:
         raise click.ClickException(str(exc)) from exc
 
 
-def build_syncer(config: cfg.Config) -> Syncer:
-    """A Syncer for the configured store and state directory."""
-    return Syncer(open_store(config), config, State(config.state_path))
+def build_syncer(config: cfg.Config, role: str = "sync") -> Syncer:
+    """A Syncer for the configured store and state directory, holding the pipeline's writer lock as `role`."""
+    queue = IntakeQueue.for_config(config)
+    writer = pipeline_lock(config.state_path, lock_target(config), role)
+    return Syncer(open_store(config), config, State(config.state_path), writer=writer,
+                  attention=lambda: set_aside(queue, config.tz))
 
 
 def _add_missing_secrets(config: cfg.Config) -> tuple[cfg.Config, dict[str, str], str]:
@@ -72,7 +77,13 @@ def init(config_path: str | None, template: str | None, workbook: str | None, st
         config = config.with_values(**overrides)
         layout = load_layout(config.template, datetime.now(config.tz).date())
         config, new_secrets, new_token = _add_missing_secrets(config)
-        changes = open_store(config).setup(layout)
+        lock = pipeline_lock(config.state_path, lock_target(config), "init")
+        if not lock.acquire(WAIT_SECONDS):
+            raise WriterBusy(busy_message(lock.holder(), lock_target(config), config.template))
+        try:
+            changes = open_store(config).setup(layout)
+        finally:
+            lock.release()
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     target = Path(config_path) if config_path else (config.source or Path(cfg.CONFIG_FILE))
@@ -91,12 +102,16 @@ def init(config_path: str | None, template: str | None, workbook: str | None, st
 
 
 @main.command()
+@click.option("--wait", type=click.FloatRange(min=0), default=WAIT_SECONDS, show_default=True,
+              help="Seconds to wait for another sheetsync process (serve, worker) to finish its cycle.")
 @click.pass_obj
-def sync(config_path: str | None) -> None:
+def sync(config_path: str | None, wait: float) -> None:
     """Run one sync cycle: IDs, owners, checks, reminders, history and the Summary tab."""
     config = _load(config_path)
     try:
-        report = build_syncer(config).run_cycle(datetime.now(timezone.utc))
+        syncer = build_syncer(config)
+        syncer.lock_wait = wait
+        report = syncer.run_cycle(datetime.now(timezone.utc))
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Synced {open_store(config).describe()}: {report.line()}.")
@@ -113,7 +128,7 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     config = _load(config_path)
     try:
         config = config.with_values(**{k: v for k, v in (("host", host), ("port", port)) if v is not None})
-        syncer = build_syncer(config)
+        syncer = build_syncer(config, "serve")
         click.echo(f"sheetsync: webhook on http://{config.host}:{config.port}/hooks/<source>, "
                    f"store {syncer.store.describe()}, sync every {config.sync_interval} s. Ctrl+C stops.")
         run_server(config, syncer)
@@ -129,6 +144,78 @@ def worker(config_path: str | None) -> None:
 
     config = _load(config_path)
     try:
-        run_worker(config, build_syncer(config))
+        run_worker(config, build_syncer(config, "worker"))
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def queue() -> None:
+    """Show the intake queue and act on submissions that need attention."""
+
+
+def _open_queue(config_path: str | None) -> IntakeQueue:
+    return IntakeQueue.for_config(_load(config_path))
+
+
+@queue.command("list")
+@click.pass_obj
+def queue_list(config_path: str | None) -> None:
+    """List submissions waiting to land and those needing attention, with the reason."""
+    q = _open_queue(config_path)
+    try:
+        waiting = q.items("pending") + q.items("leased")
+        attention = q.needs_attention()
+    finally:
+        q.close()
+    if not waiting and not attention:
+        click.echo("The queue is empty: every submission has landed.")
+        return
+    for title, items in (("Waiting to land", waiting), ("Needs attention", attention)):
+        if not items:
+            continue
+        click.echo(f"{title} ({len(items)}):")
+        for item in sorted(items, key=lambda i: i["seq"]):
+            target = item["opportunity_id"] or "-"
+            reason = item["last_error"] or "not tried yet"
+            click.echo(f"  {item['key']}  {item['kind']:<8} {target:<11} from {item['source']}, "
+                       f"{item['attempts']} tries: {reason}")
+    if attention:
+        click.echo("Fix the cause, then `sheetsync queue retry ID` (or `sheetsync queue drop ID` to give up on it).")
+
+
+@queue.command("retry")
+@click.argument("key")
+@click.pass_obj
+def queue_retry(config_path: str | None, key: str) -> None:
+    """Send a submission back to the queue now, with fresh tries."""
+    q = _open_queue(config_path)
+    try:
+        if not q.retry(key.strip(), datetime.now(timezone.utc)):
+            raise click.ClickException(_not_waiting(q, key))
+    finally:
+        q.close()
+    click.echo(f"{key} is queued again; the next flush tries it.")
+
+
+@queue.command("drop")
+@click.argument("key")
+@click.pass_obj
+def queue_drop(config_path: str | None, key: str) -> None:
+    """Give up on a submission: it never lands, and repeats of it stay ignored."""
+    q = _open_queue(config_path)
+    try:
+        if not q.drop(key.strip(), datetime.now(timezone.utc)):
+            raise click.ClickException(_not_waiting(q, key))
+    finally:
+        q.close()
+    click.echo(f"{key} is dropped; it will not be written to the sheet.")
+
+
+def _not_waiting(q: IntakeQueue, key: str) -> str:
+    item = q.get(key.strip())
+    if item is None:
+        return f"No queued submission has the ID {key!r}: `sheetsync queue list` shows the IDs (IN-…)."
+    if item["status"] == "leased":
+        return f"{key} is being written right now; run `sheetsync queue list` again in a moment."
+    return f"{key} has already {item['outcome'] or 'landed'}; there is nothing to retry or drop."

@@ -99,6 +99,16 @@ def _timezone(value: Any) -> str:
     return str(value)
 
 
+def _share(value: Any) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1 or isinstance(value, bool):
+        raise ConfigError(f"owner_reassign_share must be a number from 0 to 1 (e.g. 0.2 for 20%), not {value!r}.")
+    return number
+
+
 def _text(value: Any) -> str:
     if isinstance(value, (dict, list, tuple, bool)):
         raise ConfigError(f"expected text in quotes, not {value!r}.")
@@ -219,6 +229,10 @@ KEYS: tuple[Key, ...] = (
         secret=True),
     Key("allow_unsigned", _source_list("allow_unsigned"),
         "Sources that may post without a signature (each one is warned about at start); empty = none."),
+    Key("intake_max_attempts", _int_range("intake_max_attempts", 1, 1_000),
+        "Tries before a submission the sheet keeps refusing is listed as needing attention (1 to 1000)."),
+    Key("intake_max_age_hours", _int_range("intake_max_age_hours", 1, 8_760, "hours"),
+        "Hours a submission the sheet keeps refusing may wait before it is listed as needing attention."),
     Key("google_spreadsheet", _named_text("google_spreadsheet"), "Google Sheet ID or full URL (store = google)."),
     Key("google_credentials", _named_text("google_credentials"), "Path of the service-account JSON key file."),
     Key("google_credentials_json", _named_text("google_credentials_json"),
@@ -253,6 +267,8 @@ class Config:
     """Bearer token guarding /api/status (and the status page); empty = those stay closed."""
     allow_unsigned: tuple[str, ...] = ()
     """Sources that accept posts without a signature; every other source needs a secret."""
+    intake_max_attempts: int = 8
+    intake_max_age_hours: int = 24
     google_spreadsheet: str = ""
     google_credentials: str = ""
     google_credentials_json: str = ""
@@ -385,7 +401,7 @@ def _warn_unknown_environment(env: Mapping[str, str]) -> None:
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"

@@ -32,6 +32,12 @@ EN: dict[str, str] = {
     "review.origin_reclaimed": "reclaimed",
     "review.deleted": "Deleted",
     "review.join": "; ",
+    # nothinglost: one writer, needs attention, safe advice, files that refuse
+    "nothinglost.busy": "{holder} is syncing {what}; try again in a moment.",
+    "nothinglost.busy_unknown": "Another sheetsync process is syncing {what}; try again in a moment.",
+    "nothinglost.attention_reminder": "Form submission {key} needs attention: {reason} "
+                                      "Run `sheetsync queue retry {key}` once fixed, or `sheetsync queue drop {key}`.",
+    "nothinglost.manager": "(manager)",
 }
 
 ZH: dict[str, str] = {
@@ -54,6 +60,13 @@ ZH: dict[str, str] = {
     "review.origin_reclaimed": "公海收回",
     "review.deleted": "已删除",
     "review.join": "；",
+    # nothinglost
+    "nothinglost.busy": "{holder} 正在同步 {what}，请稍后再试。",
+    "nothinglost.busy_unknown": "另一个 sheetsync 进程正在同步 {what}，请稍后再试。",
+    "nothinglost.attention_reminder": "表单提交 {key} 需要处理：{reason} "
+                                      "处理后运行 `sheetsync queue retry {key}`，"
+                                      "或运行 `sheetsync queue drop {key}` 放弃。",
+    "nothinglost.manager": "（主管）",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

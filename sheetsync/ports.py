@@ -226,8 +226,25 @@ class Queue(ABC):
         """Mark items done after the store confirmed them (outcome: landed or already)."""
 
     @abstractmethod
-    def fail(self, keys: Sequence[str], error: str, now: datetime) -> None:
-        """Put leased items back with `error`, to be retried after a backoff."""
+    def fail(self, keys: Sequence[str], error: str, now: datetime, *, transient: bool = False) -> list[str]:
+        """Put leased items back with `error`, to be retried after a backoff; return the keys set aside.
+
+        An item refused too often (the queue's max attempts) or for too long (its max age) is set aside as
+        needing attention (status "attention") instead, and from then on holds back no later item. A
+        transient failure (store down or busy: not the item's fault) never sets an item aside.
+        """
+
+    @abstractmethod
+    def needs_attention(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Return the items set aside as needing attention, oldest first, as `get` returns them."""
+
+    @abstractmethod
+    def retry(self, key: str, now: datetime) -> bool:
+        """Send an item needing attention (or waiting) back to the queue now with fresh tries; False if none."""
+
+    @abstractmethod
+    def drop(self, key: str, now: datetime) -> bool:
+        """Give up on an item needing attention (or waiting): done with outcome "dropped"; False if none."""
 
     @abstractmethod
     def record_flush(self, now: datetime, result: str, error: str | None = None) -> None:
@@ -239,7 +256,11 @@ class Queue(ABC):
 
     @abstractmethod
     def stats(self, now: datetime) -> dict[str, Any]:
-        """Return queue depth, oldest pending age, retries and the last flush, for /api/status."""
+        """Return queue depth, oldest pending age, retries and the last flush, for /api/status.
+
+        Also `needs_attention_count` and `needs_attention` (the first items: key, kind, source,
+        opportunity_id, reason, attempts, customer, since); depth counts only items still to land.
+        """
 
     @abstractmethod
     def get(self, key: str) -> dict[str, Any] | None:
@@ -307,6 +328,10 @@ class PipelineLock(ABC):
     @abstractmethod
     def held(self) -> bool:
         """Tell whether this process still holds the lock (a database connection may have been cut)."""
+
+    def holder(self) -> str | None:
+        """Describe who holds the lock now ("serve (pid 1234)"), or None when it is free or the backend cannot tell."""
+        return None
 
     def __enter__(self) -> PipelineLock:
         if not self.acquire():

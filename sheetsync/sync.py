@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TypeVar
 
 from .config import Config
+from .core.attention import SetAside
 from .core.ids import new_id
 from .core.intake import IntakePlan, Submission, plan_intake
 from .core.plan import Plan, Report, plan_sync
 from .core.workbook import INTAKE_TABS, SYNC_TABS, detect_language
-from .ports import Snapshot, StateStore, Store, StoreConflict, StoreError
+from .lock import WAIT_SECONDS, WriterBusy, busy_message
+from .ports import PipelineLock, Snapshot, StateStore, Store, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +41,34 @@ class Syncer:
     """Runs sync cycles and intake flushes for one store, one at a time."""
 
     def __init__(self, store: Store, config: Config, state: StateStore,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), *,
+                 writer: PipelineLock | None = None, lock_wait: float = WAIT_SECONDS,
+                 attention: Callable[[], Sequence[SetAside]] | None = None) -> None:
         self.store = store
         self.config = config
         self.state = state
         self.clock = clock
+        self.writer = writer
+        """The cross-process lock held around each cycle, so two processes never interleave on one pipeline."""
+        self.lock_wait = lock_wait
+        self.attention = attention
+        """Lists intake items needing attention, for the manager's Reminders rows."""
         self._lock = threading.Lock()
         self._rng = secrets.SystemRandom()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold this process's lock and the pipeline's cross-process lock (WriterBusy when another holds it)."""
+        with self._lock:
+            if self.writer is None:
+                yield
+                return
+            if not self.writer.acquire(self.lock_wait):
+                raise WriterBusy(busy_message(self.writer.holder(), self.store.describe(), self.config.template))
+            try:
+                yield
+            finally:
+                self.writer.release()
 
     def _local(self, now: datetime) -> datetime:
         return now.astimezone(self.config.tz).replace(tzinfo=None, microsecond=0)
@@ -70,12 +94,14 @@ class Syncer:
     def run_cycle(self, now: datetime | None = None) -> Report:
         """Run one sync cycle and keep the state it produced."""
         now = now or self.clock()
-        with self._lock:
+        with self._exclusive():
+            attention = list(self.attention()) if self.attention is not None else []
+
             def plan(snapshot: Snapshot) -> Plan:
                 language = detect_language(snapshot, self.config.template)
                 return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
                                  seen=self.state.seen(), new_id=self._new_id,
-                                 history_exclude=self.config.history_exclude)
+                                 history_exclude=self.config.history_exclude, attention=attention)
 
             done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
             self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),
@@ -86,7 +112,7 @@ class Syncer:
     def flush(self, submissions: Sequence[Submission], now: datetime | None = None) -> IntakeResult:
         """Land queued submissions in one write; report which landed, were already there, or must wait."""
         now = now or self.clock()
-        with self._lock:
+        with self._exclusive():
             def plan(snapshot: Snapshot) -> IntakePlan:
                 language = detect_language(snapshot, self.config.template)
                 return plan_intake(snapshot, submissions, language=language, tz=self.config.tz, now=now,

@@ -10,6 +10,7 @@ from typing import Any
 from ..ports import Cell, CellWrite, Guard, Snapshot, WriteBatch
 from . import values as v
 from .assign import assign
+from .attention import SetAside, attention_reminders
 from .history import changes, seen_values, tracked_keys
 from .model import Opportunity, phone_key
 from .remind import propose_follow_ups, reminders
@@ -168,10 +169,12 @@ def check_rows(w: _Writer, labels: Mapping[str, str], unassigned: Mapping[int, s
 
 
 def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapping[str, Any],
-              seen: Mapping[str, Mapping[str, Any]], new_id: NewId, history_exclude: Sequence[str] = ()) -> Plan:
+              seen: Mapping[str, Mapping[str, Any]], new_id: NewId, history_exclude: Sequence[str] = (),
+              attention: Sequence[SetAside] = ()) -> Plan:
     """Plan one cycle; `now` is naive wall time in the team's timezone.
 
     `history_exclude` names Opportunities columns History does not log (header names or keys).
+    `attention` lists intake items set aside as needing attention; they become Reminders rows for the manager.
     """
     wb = read_workbook(snapshot, language)
     today = now.date()
@@ -201,6 +204,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
 
     due = reminders(wb.opportunities, wb.pipeline, today, proposals=proposals, problems=problems,
                     stage_since=stage_since, language=language)
+    due += attention_reminders(attention, wb.team, today, language)
     report.reminders = len(due)
     w.batch.replace["reminders"] = wb.rows_of("reminders", [r.row() for r in due])
 

@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS items (
     lease_owner TEXT,
     last_error TEXT,
     done_at REAL,
-    outcome TEXT
+    outcome TEXT,
+    attention_at REAL,
+    tries_since REAL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS items_idempotency ON items (source, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
@@ -50,7 +52,10 @@ CREATE TABLE IF NOT EXISTS external_ids (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
-"""Items are kept after landing (for de-duplication) until pruned; issued and external IDs are kept forever."""
+"""Status: pending, leased, done or attention (set aside after too many refusals).
+
+Items are kept after landing (for de-duplication) until pruned; issued and external IDs are kept forever.
+"""
 
 
 class Database:
@@ -70,6 +75,9 @@ class Database:
             columns = {row["name"] for row in db.execute("PRAGMA table_info(items)")}
             if "lease_owner" not in columns:  # files made before leases had owners
                 db.execute("ALTER TABLE items ADD COLUMN lease_owner TEXT")
+            if "attention_at" not in columns:  # files made before items could need attention
+                db.execute("ALTER TABLE items ADD COLUMN attention_at REAL")
+                db.execute("ALTER TABLE items ADD COLUMN tries_since REAL")
 
     def connection(self) -> sqlite3.Connection:
         """Return this thread's connection, opening it on first use."""

@@ -24,3 +24,9 @@ KEEP_DONE_DAYS = 30
 """Days a landed submission (and so its idempotency key) is kept before it is pruned."""
 BUSY_TIMEOUT_MS = 10000
 """Milliseconds a writer waits for the SQLite lock held by another process before giving up."""
+MAX_ATTEMPTS = 8
+"""Tries before an item the sheet keeps refusing is set aside as needing attention (about 20 minutes of backoff)."""
+MAX_AGE_HOURS = 24
+"""Hours an item the sheet keeps refusing may wait before it is set aside as needing attention."""
+ATTENTION_SHOWN = 50
+"""Items needing attention listed in /api/status (the count covers them all)."""

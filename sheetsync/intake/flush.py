@@ -32,6 +32,8 @@ class FlushResult:
     already: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    attention: list[str] = field(default_factory=list)
+    """Items set aside as needing attention by this flush (refused too often or for too long)."""
     error: str | None = None
 
     def line(self) -> str:
@@ -40,6 +42,8 @@ class FlushResult:
             return "nothing queued"
         text = (f"{self.claimed} claimed, {len(self.landed)} landed, {len(self.already)} already in the sheet, "
                 f"{len(self.rejected)} waiting, {len(self.failed)} to retry")
+        if self.attention:
+            text += f", {len(self.attention)} need attention"
         return f"{text} ({self.error})" if self.error else text
 
 
@@ -66,7 +70,7 @@ def flush_once(queue: IntakeQueue, syncer: IntakeSyncer, now: datetime, batch_si
         result.failed = keys
         log.warning("flush of %s submission(s) failed; they stay queued: %s", len(keys), result.error,
                     exc_info=not isinstance(exc, StoreError))
-        queue.fail(keys, result.error, now)
+        result.attention = queue.fail(keys, result.error, now, transient=isinstance(exc, StoreError))
         queue.record_flush(now, result.line(), result.error)
         return result
     wanted = set(keys)
@@ -81,9 +85,9 @@ def flush_once(queue: IntakeQueue, syncer: IntakeSyncer, now: datetime, batch_si
     for key, reason in result.rejected.items():
         by_reason[reason].append(key)
     for reason, rejected in by_reason.items():
-        queue.fail(rejected, reason, now)
+        result.attention += queue.fail(rejected, reason, now)
     if result.failed:
-        queue.fail(result.failed, "The store did not report on this submission; it will be tried again.", now)
+        result.attention += queue.fail(result.failed, "The store did not report on this submission.", now)
     error = next(iter(by_reason), None)
     queue.record_flush(now, result.line(), error)
     log.info("flush: %s", result.line())

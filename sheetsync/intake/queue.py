@@ -9,11 +9,12 @@ import os
 import random
 import socket
 import sqlite3
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
+from sheetsync.core.attention import SetAside
 from sheetsync.core.ids import new_id
 from sheetsync.ports import (
     CREATE,
@@ -70,11 +71,15 @@ _CLAIMABLE = f"""
 SELECT * FROM items AS i WHERE {_ready("i")}
 AND NOT EXISTS (
     SELECT 1 FROM items AS p
-    WHERE p.opportunity_id = i.opportunity_id AND p.seq < i.seq AND p.status != 'done' AND NOT {_ready("p")}
+    WHERE p.opportunity_id = i.opportunity_id AND p.seq < i.seq AND p.status IN ('pending', 'leased')
+    AND NOT {_ready("p")}
 )
 ORDER BY i.seq LIMIT :limit
 """
-"""Ready items in arrival order, holding back any whose earlier item for the same opportunity must wait."""
+"""Ready items in arrival order, holding back any whose earlier item for the same opportunity must wait.
+
+An item set aside as needing attention holds nothing back.
+"""
 
 
 def _ts(moment: datetime) -> float:
@@ -106,16 +111,23 @@ class _Issued:
 class IntakeQueue(Queue):
     """The SQLite queue in `<state dir>/intake.db`; safe to share between threads and processes."""
 
-    def __init__(self, path: str | Path, rng: random.Random | None = None) -> None:
+    def __init__(self, path: str | Path, rng: random.Random | None = None, *,
+                 max_attempts: int = defaults.MAX_ATTEMPTS, max_age_hours: float = defaults.MAX_AGE_HOURS) -> None:
         path = Path(path)
         self.path = path if path.suffix == ".db" else path / FILE_NAME
         self._store = Database(self.path)
         self._rng = rng or random.SystemRandom()
+        self.max_attempts = max_attempts
+        """Tries after which an item the sheet refuses is set aside as needing attention."""
+        self.max_age = max_age_hours * 3600.0
+        """Seconds after arrival after which an item the sheet refuses is set aside as needing attention."""
 
     @classmethod
     def for_config(cls, config: Any) -> IntakeQueue:
-        """Open the queue in the config's state directory."""
-        return cls(Path(config.state_path) / FILE_NAME)
+        """Open the queue in the config's state directory, with its retry limits."""
+        return cls(Path(config.state_path) / FILE_NAME,
+                   max_attempts=getattr(config, "intake_max_attempts", defaults.MAX_ATTEMPTS),
+                   max_age_hours=getattr(config, "intake_max_age_hours", defaults.MAX_AGE_HOURS))
 
     def close(self) -> None:
         """Close every connection to the file."""
@@ -227,18 +239,60 @@ class IntakeQueue(Queue):
                            "last_error = NULL WHERE key = ? AND status != 'done'",
                            [(_ts(now), outcome, k) for k in keys])
 
-    def fail(self, keys: Sequence[str], error: str, now: datetime) -> None:
-        """Put leased items back with `error`, to be retried after an exponential backoff."""
+    def fail(self, keys: Sequence[str], error: str, now: datetime, *, transient: bool = False) -> list[str]:
+        """Put leased items back with `error`, to be retried after an exponential backoff.
+
+        An item refused `max_attempts` times, or still refused `max_age_hours` after it arrived, is set aside
+        as needing attention instead (returned), and holds nothing back. A transient failure (the store is
+        down or busy: not the item's fault) never sets an item aside; it stays queued until the store is back.
+        """
         ts = _ts(now)
+        set_aside: list[str] = []
         with self._store.transaction() as db:
             for key in keys:
-                row = db.execute("SELECT attempts FROM items WHERE key = ? AND status = 'leased'", (key,)).fetchone()
+                row = db.execute("SELECT attempts, COALESCE(tries_since, received) AS since FROM items "
+                                 "WHERE key = ? AND status = 'leased'",
+                                 (key,)).fetchone()
                 if row is None:
+                    continue
+                worn = row["attempts"] >= self.max_attempts or ts - row["since"] >= self.max_age
+                if worn and not transient:
+                    db.execute("UPDATE items SET status = 'attention', lease_until = NULL, last_error = ?, "
+                               "attention_at = ? WHERE key = ?", (error, ts, key))
+                    set_aside.append(key)
                     continue
                 db.execute("UPDATE items SET status = 'pending', lease_until = NULL, last_error = ?, "
                            "next_attempt_at = ? WHERE key = ?", (error, ts + backoff(row["attempts"]), key))
-        if keys:
-            log.warning("%s intake item(s) will be retried: %s", len(keys), error)
+        if set_aside:
+            log.warning("%s intake item(s) need attention after %s tries: %s (see `sheetsync queue list`)",
+                        len(set_aside), self.max_attempts, error)
+        if len(keys) > len(set_aside):
+            log.warning("%s intake item(s) will be retried: %s", len(keys) - len(set_aside), error)
+        return set_aside
+
+    def needs_attention(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Return the items set aside as needing attention, oldest first (fields, reason, when, tries)."""
+        sql = "SELECT * FROM items WHERE status = 'attention' ORDER BY seq"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_plain(r) for r in self._store.connection().execute(sql)]
+
+    def retry(self, key: str, now: datetime) -> bool:
+        """Send an item needing attention (or waiting for a retry) back to the queue now, with fresh tries."""
+        ts = _ts(now)
+        with self._store.transaction() as db:
+            changed = db.execute("UPDATE items SET status = 'pending', attempts = 0, next_attempt_at = ?, "
+                                 "attention_at = NULL, tries_since = ? WHERE key = ? AND status IN ('attention', "
+                                 "'pending')", (ts, ts, key)).rowcount
+        return bool(changed)
+
+    def drop(self, key: str, now: datetime) -> bool:
+        """Give up on an item needing attention (or waiting): it is kept as done/dropped, so repeats stay ignored."""
+        with self._store.transaction() as db:
+            changed = db.execute("UPDATE items SET status = 'done', outcome = 'dropped', done_at = ?, "
+                                 "lease_until = NULL WHERE key = ? AND status IN ('attention', 'pending')",
+                                 (_ts(now), key)).rowcount
+        return bool(changed)
 
     def record_flush(self, now: datetime, result: str, error: str | None = None) -> None:
         """Remember when the last flush ran, what it did, and the last error seen."""
@@ -262,7 +316,8 @@ class IntakeQueue(Queue):
         db = self._store.connection()
         row = db.execute(
             "SELECT COUNT(*) AS depth, SUM(status = 'leased') AS leased, SUM(attempts > 0 AND last_error IS NOT NULL)"
-            " AS retrying, MIN(received) AS oldest FROM items WHERE status != 'done'").fetchone()
+            " AS retrying, MIN(received) AS oldest FROM items WHERE status IN ('pending', 'leased')").fetchone()
+        attention = db.execute("SELECT COUNT(*) FROM items WHERE status = 'attention'").fetchone()[0]
         meta = {r["name"]: r["value"] for r in db.execute("SELECT name, value FROM meta")}
         oldest = row["oldest"]
         return {
@@ -274,6 +329,8 @@ class IntakeQueue(Queue):
             "last_flush_result": meta.get("last_flush_result"),
             "last_error": meta.get("last_error"),
             "last_error_at": meta.get("last_error_at"),
+            "needs_attention_count": attention,
+            "needs_attention": [_attention_entry(item) for item in self.needs_attention(defaults.ATTENTION_SHOWN)],
         }
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -285,6 +342,25 @@ class IntakeQueue(Queue):
         """Return every item in arrival order, optionally only those with `status`."""
         sql = "SELECT * FROM items" + (" WHERE status = ?" if status else "") + " ORDER BY seq"
         return [_plain(r) for r in self._store.connection().execute(sql, (status,) if status else ())]
+
+
+def set_aside(queue: Queue, tz: tzinfo) -> list[SetAside]:
+    """Return a queue's items needing attention as the sync shows them to the manager (dates in `tz`)."""
+    out = []
+    for item in queue.needs_attention():
+        since = item.get("attention_at") or item["received"]
+        out.append(SetAside(item["key"], item["opportunity_id"] or "", str(item["fields"].get("customer") or ""),
+                            item["last_error"] or "", datetime.fromtimestamp(since, tz).date()))
+    return out
+
+
+def _attention_entry(item: Mapping[str, Any]) -> dict[str, Any]:
+    """One item needing attention as /api/status and `sheetsync queue list` show it."""
+    since = item.get("attention_at")
+    return {"key": item["key"], "kind": item["kind"], "source": item["source"],
+            "opportunity_id": item["opportunity_id"], "reason": item["last_error"], "attempts": item["attempts"],
+            "customer": item["fields"].get("customer"),
+            "since": None if since is None else datetime.fromtimestamp(since, timezone.utc).isoformat()}
 
 
 def _plain(row: sqlite3.Row) -> dict[str, Any]:

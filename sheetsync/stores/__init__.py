@@ -15,3 +15,12 @@ def open_store(config: Config) -> Store:
     from .excel import ExcelStore
 
     return ExcelStore(config.workbook_path)
+
+
+def lock_target(config: Config) -> str:
+    """Name the pipeline the config writes to, the same for every config pointing at it (for the writer lock)."""
+    if config.store == "google":
+        from .google_connect import spreadsheet_id
+
+        return f"Google Sheet {spreadsheet_id(config.google_spreadsheet)}"
+    return f"workbook {config.workbook_path.resolve()}"
