@@ -9,24 +9,26 @@ import pytest
 from conftest import NOW
 
 from sheetsync.state import State
-from sheetsync.stores.base import CellWrite, StoreConflict, StoreError, WriteBatch
+from sheetsync.stores.base import CellWrite, ChartSpec, StoreConflict, StoreError, WriteBatch
 from sheetsync.stores.excel import ExcelStore
 from sheetsync.sync import Syncer
 
+IN_PLACE = WriteBatch(cells=[CellWrite("opportunities", 2, 0, "OPP-X")])
+WHOLE = WriteBatch(charts=[ChartSpec("summary", "Funnel", 2, 4, 0, 1, 1, 4)])  # a new chart needs openpyxl
 
-def test_a_crash_while_saving_leaves_the_previous_workbook_intact(excel, monkeypatch, tmp_path):
+
+@pytest.mark.parametrize("batch", [IN_PLACE, WHOLE], ids=["in-place", "whole"])
+def test_a_crash_while_saving_leaves_the_previous_workbook_intact(excel, monkeypatch, tmp_path, batch):
     path = excel.store.path
     before = path.read_bytes()
     snap = excel.store.read()
 
-    def crash(self, filename):
-        with open(filename, "wb") as fh:
-            fh.write(b"half a zip")
-        raise KeyboardInterrupt  # the process is being killed mid-save
+    def crash(fd):
+        raise KeyboardInterrupt  # the process is being killed before the new file is on disk
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+    monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
-        excel.store.write(snap, WriteBatch(cells=[CellWrite("opportunities", 2, 0, "OPP-X")]))
+        excel.store.write(snap, batch)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
 

@@ -7,19 +7,26 @@ import os
 import tempfile
 import threading
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
+from python_calamine import CalamineError
 
 from ..core.schema import TABS, TABS_BY_KEY, find_tab
-from ..ports import ChartSpec, Guard, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
+from ..ports import Cell, ChartSpec, Guard, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout
 from .excel_cells import last_row, set_cell
+from .excel_edits import plan_edits
 from .excel_layout import apply_layout
+from .excel_read import ValuesReader
+from .excel_sheet import column_letter
+from .excel_surgical import rewrite
+from .excel_values import normal
+from .excel_zip import NotSurgical
 
 log = logging.getLogger(__name__)
 
@@ -39,70 +46,135 @@ class ExcelStore(Store):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._wb: Workbook | None = None
-        self._loaded_version: tuple[int, int, int] | None = None
+        self._rows: dict[str, list[list[Cell]]] = {}
+        """Rows by tab title as the file at `_version` holds them (normalised); kept across reads and writes."""
+        self._titles: tuple[str, ...] = ()
+        self._version: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f"workbook {self.path}"
 
-    def _load(self) -> tuple[Workbook, tuple[int, int, int]]:
+    def _unreadable(self, exc: BaseException) -> StoreError:
+        return StoreError(f"{self.path} is not a readable .xlsx workbook ({exc}). Save it as Excel Workbook "
+                          "(.xlsx) or point `workbook` at another file.")
+
+    def _missing(self) -> StoreError:
+        return StoreError(f"The workbook {self.path} does not exist: run `sheetsync init` to create it, "
+                          "or set `workbook` in sheetsync.toml to the right path.")
+
+    def _values(self, titles: Collection[str]) -> tuple[dict[str, list[list[Cell]]], tuple[int, int, int]]:
+        """Rows of the given tabs as the file holds them now, parsing only tabs not cached for this version."""
         version = _version(self.path)
         if version is None:
-            raise StoreError(f"The workbook {self.path} does not exist: run `sheetsync init` to create it, "
-                             "or set `workbook` in sheetsync.toml to the right path.")
-        if self._wb is not None and version == self._loaded_version:
-            return self._wb, version
-        try:
-            wb = load_workbook(self.path)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-            raise StoreError(f"{self.path} is not a readable .xlsx workbook ({exc}). Save it as Excel Workbook "
-                             "(.xlsx) or point `workbook` at another file.") from exc
-        self._wb, self._loaded_version = wb, version
-        return wb, version
+            raise self._missing()
+        if version != self._version:
+            self._rows, self._titles, self._version = {}, (), None
+        if not self._titles or any(t not in self._rows for t in titles):
+            try:
+                reader = ValuesReader(self.path)
+            except FileNotFoundError as exc:
+                raise self._missing() from exc
+            except (CalamineError, OSError, ValueError) as exc:
+                raise self._unreadable(exc) from exc
+            try:
+                if _version(self.path) != version:
+                    raise StoreConflict(f"{self.path} was saved by someone else while sheetsync was reading it.")
+                self._titles = tuple(reader.titles)
+                for title in (t for t in titles if t in self._titles and t not in self._rows):
+                    self._rows[title] = reader.rows(title)
+            except CalamineError as exc:
+                raise self._unreadable(exc) from exc
+            finally:
+                reader.close()
+            self._version = version
+        return {t: self._rows[t] for t in titles if t in self._rows}, version
 
     def read(self, tabs: Collection[str] | None = None) -> Snapshot:
         with self._lock:
-            wb, version = self._load()
-            found: dict[str, TabData] = {}
-            for tab in TABS:
-                if tabs is not None and tab.key not in tabs:
-                    continue
-                title = find_tab(tab, wb.sheetnames)
-                if title is None:
-                    continue
-                rows = [list(r) for r in wb[title].iter_rows(values_only=True)]
-                while rows and all(c in (None, "") for c in rows[-1]):
-                    rows.pop()
-                for row in rows:
-                    while row and row[-1] is None:
-                        row.pop()
-                found[tab.key] = TabData(title, rows)
-            return Snapshot(found, version=version, titles=tuple(wb.sheetnames))
+            for attempt in range(3):
+                try:
+                    self._values(())
+                    wanted = {}
+                    for tab in TABS:
+                        if tabs is not None and tab.key not in tabs:
+                            continue
+                        title = find_tab(tab, self._titles)
+                        if title is not None:
+                            wanted[tab.key] = title
+                    rows, version = self._values(list(wanted.values()))
+                    break
+                except StoreConflict:
+                    if attempt == 2:
+                        raise
+            found = {key: TabData(title, [list(r) for r in rows[title]]) for key, title in wanted.items()}
+            return Snapshot(found, version=version, titles=self._titles)
 
     def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
         with self._lock:
-            if _version(self.path) != snapshot.version or self._loaded_version != snapshot.version:
-                self._wb = None
+            if _version(self.path) != snapshot.version:
                 raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
-            wb = self._wb
-            assert wb is not None
-            self._check_guards(wb, snapshot, batch.guards)
+            self._check_guards(snapshot, batch.guards)
+            titles = {key: data.title for key, data in snapshot.tabs.items()}
+            touched = {titles[k] for k in [w.tab for w in batch.cells] + [*batch.appends, *batch.replace]}
+            current, version = self._values(sorted(touched))
+            if version != snapshot.version:
+                raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
+            edits = plan_edits(batch, titles, current)
+            if not edits and not batch.charts:
+                return
             try:
-                self._apply(wb, snapshot, batch)
-                self._save_atomically(wb, snapshot.version)
-            except BaseException:
-                self._wb = None  # the in-memory copy no longer matches the file
-                raise
-            self._loaded_version = _version(self.path)
+                self._write_in_place(edits, batch, titles, version)
+            except NotSurgical as exc:
+                log.info("writing %s whole with openpyxl: %s", self.path, exc)
+                self._write_whole(snapshot, batch)
+
+    def _write_in_place(self, edits, batch: WriteBatch, titles: dict[str, str],
+                        version: tuple[int, int, int]) -> None:
+        """Re-write only the parts that change; raise NotSurgical before touching the file when it cannot."""
+        with open(self.path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if (st.st_mtime_ns, st.st_size, st.st_ino) != version:
+                raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
+            data = fh.read()
+        new = rewrite(data, edits, batch.charts, titles)
+        if new is None:
+            return
+
+        def save(tmp: str) -> None:
+            with open(tmp, "wb") as out:
+                out.write(new)
+
+        try:
+            written = self._save_atomically(save, version)
+        except BaseException:
+            self._rows, self._version = {}, None
+            raise
+        self._rows.update(edits.rows)
+        self._version = written
+
+    def _write_whole(self, snapshot: Snapshot, batch: WriteBatch) -> None:
+        """Load the workbook with openpyxl, apply the batch and save it whole (charts created, calcChain, …)."""
+        try:
+            wb = load_workbook(self.path)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise self._unreadable(exc) from exc
+        try:
+            if _version(self.path) != snapshot.version:
+                raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
+            self._apply(wb, snapshot, batch)
+            self._save_atomically(wb.save, snapshot.version)
+        finally:
+            self._rows, self._version = {}, None
 
     @staticmethod
-    def _check_guards(wb: Workbook, snapshot: Snapshot, guards: list[Guard]) -> None:
+    def _check_guards(snapshot: Snapshot, guards: list[Guard]) -> None:
+        """The snapshot is the file as it is now (its version was just checked); the guards must hold in it."""
         for g in guards:
-            ws = wb[snapshot.tabs[g.tab].title]
-            current = ws.cell(row=g.row, column=g.col + 1).value
-            if current != g.expected and not (current in (None, "") and g.expected in (None, "")):
-                raise StoreConflict(f"{ws.title}!{ws.cell(row=g.row, column=g.col + 1).coordinate} changed.")
+            data = snapshot.tabs[g.tab]
+            current = normal(data.cell(g.row, g.col))
+            if current != normal(g.expected):
+                raise StoreConflict(f"{data.title}!{column_letter(g.col)}{g.row} changed.")
 
     def _apply(self, wb: Workbook, snapshot: Snapshot, batch: WriteBatch) -> None:
         for w in batch.cells:
@@ -154,14 +226,16 @@ class ExcelStore(Store):
             os.umask(umask)
             return 0o666 & ~umask
 
-    def _save_atomically(self, wb: Workbook, expected: object) -> None:
+    def _save_atomically(self, save: Callable[[str], None], expected: object) -> tuple[int, int, int]:
+        """Write through `save` to a temp file beside the workbook, then swap it in; return the new version."""
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".xlsx.tmp", dir=self.path.parent)
         os.close(fd)
         try:
-            wb.save(tmp)
+            save(tmp)
             os.chmod(tmp, self._mode())
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
+                st = os.fstat(fh.fileno())
             if expected is not None and _version(self.path) != expected:
                 raise StoreConflict(f"{self.path} was saved by someone else while sheetsync was writing.")
             os.replace(tmp, self.path)
@@ -173,6 +247,7 @@ class ExcelStore(Store):
             Path(tmp).unlink(missing_ok=True)
             raise
         log.debug("saved %s", self.path)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def setup(self, layout: Layout) -> list[str]:
         with self._lock:
@@ -183,13 +258,17 @@ class ExcelStore(Store):
                 wb.remove(wb.active)
                 version = None
             else:
-                wb, version = self._load()
+                version = _version(self.path)
+                try:
+                    wb = load_workbook(self.path)
+                except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+                    raise self._unreadable(exc) from exc
             changes = apply_layout(wb, layout)
             if created:
                 changes.insert(0, f"Created {self.path}")
             if changes:
                 try:
-                    self._save_atomically(wb, version)
+                    self._save_atomically(wb.save, version)
                 finally:
-                    self._wb = None
+                    self._rows, self._version = {}, None
             return changes

@@ -1,0 +1,213 @@
+"""Edit one worksheet part (xl/worksheets/sheetN.xml) in place: only the rows that change are re-written.
+
+Rows stay in ascending order and cells in column order; a row that exists already (LibreOffice writes
+formatted empty rows past the data) is merged into, never doubled; the row's `spans` hint is dropped
+where cells change and `<dimension>` is widened to cover what was written.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ..ports import Cell
+from .excel_zip import NotSurgical
+
+_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
+_R = re.compile(rb'\sr="([^"]*)"')
+_S = re.compile(rb'\ss="(\d+)"')
+_STYLE = re.compile(rb'\sstyle="(\d+)"')
+_SPANS = re.compile(rb'\sspans="[^"]*"')
+_COL = re.compile(rb"<col\b[^>]*?/>")
+_DIMENSION = re.compile(rb'<dimension\b[^>]*?\sref="([^"]*)"[^>]*?/>')
+_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+def column_letter(col: int) -> str:
+    """The letters of a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """The 0-based column index of column letters."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _int_attr(pattern: re.Pattern[bytes], tag: bytes) -> int | None:
+    m = pattern.search(tag)
+    return int(m.group(1)) if m else None
+
+
+Render = Callable[[int, int, Cell, int | None], bytes | None]
+"""render(1-based row, 0-based column, value, the style the cell has or inherits) -> cell XML, None for no cell."""
+
+
+@dataclass
+class SheetEdit:
+    """What to change in one worksheet: cell values by 1-based row and 0-based column, rows to remove."""
+
+    cells: dict[int, dict[int, Cell]] = field(default_factory=dict)
+    drop: set[int] = field(default_factory=set)
+
+    def set(self, row: int, col: int, value: Cell) -> None:
+        self.cells.setdefault(row, {})[col] = value
+        self.drop.discard(row)
+
+    def __bool__(self) -> bool:
+        return bool(self.cells or self.drop)
+
+
+class SheetXml:
+    """A worksheet part, indexed by row so that single rows can be replaced without parsing the rest."""
+
+    def __init__(self, xml: bytes) -> None:
+        self.xml = xml
+        open_at = xml.find(b"<sheetData")
+        if open_at < 0:
+            raise NotSurgical("worksheet without sheetData (or with a namespace prefix)")
+        tag_end = xml.index(b">", open_at) + 1
+        if xml[tag_end - 2:tag_end] == b"/>":
+            self.start = self.end = tag_end
+            self._empty = (open_at, tag_end)
+        else:
+            self.start, self.end = tag_end, xml.index(b"</sheetData>", tag_end)
+            self._empty = None
+        self.rows: list[int] = []
+        self.spans: list[tuple[int, int]] = []
+        previous = 0
+        for m in _ROW.finditer(xml, self.start, self.end):
+            tag = m.group(0)[: m.group(0).index(b">") + 1]
+            number = _int_attr(_R, tag) or previous + 1
+            if number <= previous:
+                raise NotSurgical("rows out of order")
+            self.rows.append(number)
+            self.spans.append(m.span())
+            previous = number
+        self.formula_replaced = False
+        self.col_styles = self._col_styles()
+
+    def _col_styles(self) -> list[tuple[int, int, int]]:
+        cols_at = self.xml.find(b"<cols")
+        if cols_at < 0 or cols_at > self.start:
+            return []
+        out = []
+        for m in _COL.finditer(self.xml, cols_at, self.start):
+            style = _int_attr(_STYLE, m.group(0))
+            lo, hi = re.search(rb'\smin="(\d+)"', m.group(0)), re.search(rb'\smax="(\d+)"', m.group(0))
+            if style is not None and lo and hi:
+                out.append((int(lo.group(1)) - 1, int(hi.group(1)) - 1, style))
+        return out
+
+    def column_style(self, col: int) -> int | None:
+        for lo, hi, style in self.col_styles:
+            if lo <= col <= hi:
+                return style
+        return None
+
+    def _row(self, number: int, old: bytes | None, changes: Mapping[int, Cell], render: Render) -> bytes:
+        if old is None:
+            tag, inner, row_style = b'<row r="%d">' % number, b"", None
+        else:
+            close = old.index(b">") + 1
+            tag = old[:close]
+            if tag.endswith(b"/>"):
+                tag, inner = tag[:-2].rstrip() + b">", b""
+            else:
+                inner = old[close:-len(b"</row>")]
+            tag = _SPANS.sub(b"", tag)
+            if b' r="' not in tag:
+                tag = tag[:4] + b' r="%d"' % number + tag[4:]
+            row_style = _int_attr(_S, tag) if b'customFormat="1"' in tag else None
+        cells: dict[int, bytes] = {}
+        position = -1
+        for m in _CELL.finditer(inner):
+            cell = m.group(0)
+            ref = _R.search(cell[: cell.index(b">")])
+            position = column_index(_REF.match(ref.group(1).decode()).group(1)) if ref else position + 1
+            cells[position] = cell
+        if _CELL.sub(b"", inner).strip():
+            raise NotSurgical(f"row {number} holds something other than cells")
+        for col, value in changes.items():
+            existing = cells.get(col)
+            if existing is not None:
+                style = _int_attr(_S, existing[: existing.index(b">")])
+                if b"<f" in existing:
+                    self.formula_replaced = True
+            else:
+                style = self.column_style(col)
+                if style is None:
+                    style = row_style
+            rendered = render(number, col, value, style)
+            if rendered is None:
+                cells.pop(col, None)
+            else:
+                cells[col] = rendered
+        if not cells:
+            return tag[:-1] + b"/>"
+        return tag + b"".join(cells[c] for c in sorted(cells)) + b"</row>"
+
+    def apply(self, edit: SheetEdit, render: Render) -> bytes:
+        """The worksheet XML with the edit applied."""
+        out = [self.xml[: self.start]] if self._empty is None else [self.xml[: self._empty[0]], b"<sheetData>"]
+        pos = self.start
+        index = {n: i for i, n in enumerate(self.rows)}
+        max_row, max_col = 0, -1
+        for number in sorted(set(edit.cells) | edit.drop):
+            i = index.get(number)
+            if i is not None:
+                start, end = self.spans[i]
+                old: bytes | None = self.xml[start:end]
+            else:
+                j = bisect.bisect_right(self.rows, number)
+                start = end = self.spans[j][0] if j < len(self.spans) else self.end
+                old = None
+            out.append(self.xml[pos:start])
+            pos = end
+            if number in edit.drop:
+                continue
+            changes = edit.cells[number]
+            out.append(self._row(number, old, changes, render))
+            if any(value is not None for value in changes.values()):
+                max_row = max(max_row, number)
+                max_col = max(max_col, *changes)
+        out.append(self.xml[pos: self.end])
+        if self._empty is None:
+            out.append(self.xml[self.end:])
+        else:
+            out.append(b"</sheetData>" + self.xml[self._empty[1]:])
+        return _widen_dimension(b"".join(out), max_row, max_col)
+
+
+def _widen_dimension(xml: bytes, max_row: int, max_col: int) -> bytes:
+    if max_row == 0:
+        return xml
+    m = _DIMENSION.search(xml, 0, 4096)
+    if m is None:
+        return xml
+    ref = m.group(1).decode()
+    first, _, last = ref.partition(":")
+    last = last or first
+    a, b = _REF.match(first), _REF.match(last)
+    if not a or not b:
+        return xml
+    top_col, top_row = column_index(a.group(1)), int(a.group(2))
+    end_col, end_row = column_index(b.group(1)), int(b.group(2))
+    if max_row <= end_row and max_col <= end_col:
+        return xml
+    empty = ref == "A1" and m.group(0).count(b":") == 0
+    if empty:
+        top_col, top_row = 0, 1
+    new_ref = f"{column_letter(top_col)}{top_row}:{column_letter(max(end_col, max_col))}{max(end_row, max_row)}"
+    start, end = m.span(1)
+    return xml[:start] + new_ref.encode() + xml[end:]
