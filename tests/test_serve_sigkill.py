@@ -142,7 +142,8 @@ def test_every_answered_submission_lands_exactly_once_across_sigkills(tmp_path):
     deadline = time.monotonic() + 40
     try:
         i = 0
-        while i < LEADS and time.monotonic() < deadline:
+        while (i < LEADS or thread.is_alive()) and time.monotonic() < deadline:  # saves are quick: post until every kill
+
             try:
                 status, body = post_lead(server.port, i)
             except (OSError, http.client.HTTPException):
@@ -161,7 +162,7 @@ def test_every_answered_submission_lands_exactly_once_across_sigkills(tmp_path):
         thread.join(5)
         if server.dead():
             server.start()
-        assert len(answered) == LEADS, f"only {len(answered)} leads answered before the deadline"
+        assert len(answered) >= LEADS, f"only {len(answered)} leads answered before the deadline"
         settle = time.monotonic() + 15
         while request(server.port, "GET", "/api/status")[1]["queue"]["depth"] and time.monotonic() < settle:
             time.sleep(0.2)
@@ -179,4 +180,4 @@ def test_every_answered_submission_lands_exactly_once_across_sigkills(tmp_path):
             if r[customer_col] and str(r[customer_col]).startswith("Kill Co ")]
     ids = [ident for ident, _ in rows]
     assert sorted(ids) == sorted(answered.values()), "every answered lead once, nothing else"
-    assert sorted(c for _, c in rows) == sorted(f"Kill Co {i}" for i in range(LEADS))
+    assert sorted(c for _, c in rows) == sorted(f"Kill Co {i}" for i in answered)
