@@ -209,6 +209,13 @@ class Key:
         return self.env_name or ENV_PREFIX + self.name.upper()
 
 
+def _region(value: Any) -> str:
+    text = str(value).strip().upper()
+    if len(text) != 2 or not text.isalpha():
+        raise ConfigError(f"phone_region must be a two-letter country code such as CN, US or GB, not {value!r}.")
+    return text
+
+
 KEYS: tuple[Key, ...] = (
     Key("store", _choice("store", ("excel", "google")), "Where the pipeline lives: excel (local workbook) or google."),
     Key("workbook", _named_text("workbook"),
@@ -239,6 +246,15 @@ KEYS: tuple[Key, ...] = (
         "The service-account JSON itself (for hosts with no files).", secret=True, written=False),
     Key("google_api_endpoint", _named_text("google_api_endpoint"),
         "Send Sheets API requests to another base URL (emulator or proxy); loopback needs no credentials."),
+    # discipline (撞单, reclaim, phone follow-up links)
+    Key("phone_region", _region, "Country assumed for phone numbers typed without a country code (CN, US, GB …)."),
+    Key("duplicates", _choice("duplicates", ("flag", "merge")),
+        "A form lead for a customer someone already has: flag (new row, routed to that owner) or merge (a "
+        "follow-up note on the existing deal)."),
+    Key("duplicate_protection_days", _int_range("duplicate_protection_days", 0, 3650, "days"),
+        "Days after a deal closes during which its customer still routes to its owner."),
+    Key("reclaim_to", _named_text("reclaim_to"),
+        "Owner of reclaimed deals (e.g. a pool name); blank = by the Rules tab."),
     Key("secrets", _secrets, "Webhook secrets per source (a list lets you rotate: add the new one, then drop "
         "the old).", secret=True, table=True, env_name=ENV_PREFIX + "SECRET_<SOURCE>"),
     Key("field_map", _field_map, "Extra form field names mapped to Opportunities columns.", table=True,
@@ -274,6 +290,10 @@ class Config:
     google_credentials_json: str = ""
     google_api_endpoint: str = ""
     history_exclude: tuple[str, ...] = ()
+    phone_region: str = "CN"
+    duplicates: str = "flag"
+    duplicate_protection_days: int = 0
+    reclaim_to: str = ""
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Webhook secrets per source; several per source let a secret be rotated."""
     field_map: Mapping[str, str] = field(default_factory=dict)

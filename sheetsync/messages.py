@@ -38,6 +38,15 @@ EN: dict[str, str] = {
     "nothinglost.attention_reminder": "Form submission {key} needs attention: {reason} "
                                       "Run `sheetsync queue retry {key}` once fixed, or `sheetsync queue drop {key}`.",
     "nothinglost.manager": "(manager)",
+    # discipline
+    "discipline.duplicate": "Possible duplicate of {id} (same {signal})",
+    "discipline.duplicate_similar": "Possible duplicate of {id} (similar company name: {name})",
+    "discipline.signal.phone": "phone",
+    "discipline.signal.email": "email",
+    "discipline.signal.name": "company name",
+    "discipline.routed": "Same customer as {id}: routed to its owner",
+    "discipline.merged": "Form re-submission ({source}): {details}",
+    "discipline.merged_channel": "Form",
 }
 
 ZH: dict[str, str] = {
@@ -67,6 +76,15 @@ ZH: dict[str, str] = {
                                       "处理后运行 `sheetsync queue retry {key}`，"
                                       "或运行 `sheetsync queue drop {key}` 放弃。",
     "nothinglost.manager": "（主管）",
+    # discipline
+    "discipline.duplicate": "疑似撞单：与 {id} {signal}相同",
+    "discipline.duplicate_similar": "疑似撞单：与 {id} 公司名称相近（{name}）",
+    "discipline.signal.phone": "电话",
+    "discipline.signal.email": "邮箱",
+    "discipline.signal.name": "公司名称",
+    "discipline.routed": "撞单：与 {id} 为同一客户，归其负责人",
+    "discipline.merged": "表单重复提交（{source}）：{details}",
+    "discipline.merged_channel": "表单",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

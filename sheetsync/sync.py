@@ -16,6 +16,7 @@ from .core.attention import SetAside
 from .core.ids import new_id
 from .core.intake import IntakePlan, Submission, plan_intake
 from .core.plan import Plan, Report, plan_sync
+from .core.policy import Policy
 from .core.workbook import INTAKE_TABS, SYNC_TABS, detect_language
 from .lock import WAIT_SECONDS, WriterBusy, busy_message
 from .ports import PipelineLock, Snapshot, StateStore, Store, StoreConflict, StoreError
@@ -73,6 +74,12 @@ class Syncer:
     def _local(self, now: datetime) -> datetime:
         return now.astimezone(self.config.tz).replace(tzinfo=None, microsecond=0)
 
+    def policy(self, **overrides: str) -> Policy:
+        """The discipline settings of the config, with any one-off overrides (e.g. a handover)."""
+        c = self.config
+        return Policy(phone_region=c.phone_region, duplicates=c.duplicates,
+                      duplicate_protection_days=c.duplicate_protection_days, reclaim_to=c.reclaim_to, **overrides)
+
     def _new_id(self, taken: Collection[str]) -> str:
         return new_id(self._rng, taken)
 
@@ -101,7 +108,8 @@ class Syncer:
                 language = detect_language(snapshot, self.config.template)
                 return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
                                  seen=self.state.seen(), new_id=self._new_id,
-                                 history_exclude=self.config.history_exclude, attention=attention)
+                                 history_exclude=self.config.history_exclude, attention=attention,
+                                 policy=self.policy())
 
             done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
             self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),
@@ -116,7 +124,7 @@ class Syncer:
             def plan(snapshot: Snapshot) -> IntakePlan:
                 language = detect_language(snapshot, self.config.template)
                 return plan_intake(snapshot, submissions, language=language, tz=self.config.tz, now=now,
-                                   cursors=self.state.cursors())
+                                   cursors=self.state.cursors(), policy=self.policy())
 
             done = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
             self.state.save(cursors=done.cursors)

@@ -104,6 +104,22 @@ def test_a_follow_up_is_logged_once_and_moves_the_opportunity_forward(syncer, ki
     assert row[COL["next_follow_up"]] == datetime(2026, 12, 3)
 
 
+def test_a_follow_up_in_the_same_batch_as_its_lead_moves_the_lead_forward(syncer, kit):
+    visit = Submission("f1", FOLLOWUP, "OPP-AAAAAA", {"channel": "Visit", "summary": "Tasted samples",
+                                                      "next_follow_up": "2026-12-03"}, RECEIVED, "followup")
+    call = Submission("f2", FOLLOWUP, "", {"phone": "13811112222", "summary": "Called back", "date": "2026-11-28"},
+                      RECEIVED, "followup")
+    # the follow-ups arrive first in the batch: they still find the lead planned beside them
+    result = syncer.flush([visit, call, lead("k1", "OPP-AAAAAA")], NOW)
+    assert sorted(result.landed) == ["f1", "f2", "k1"]
+    row = rows_by_id(kit)["OPP-AAAAAA"]
+    assert row[COL["last_contact"]] == datetime(2026, 11, 28)
+    assert row[COL["next_follow_up"]] == datetime(2026, 12, 3)
+    logged = {r[FCOL["ref"]]: r for r in kit.values("Follow-ups")[1:] if r and len(r) > FCOL["ref"]}
+    assert logged["f1"][FCOL["next_follow_up"]] == datetime(2026, 12, 3)  # a date, not the text "2026-12-03"
+    assert logged["f2"][FCOL["opportunity_id"]] == "OPP-AAAAAA"
+
+
 def test_a_follow_up_finds_its_opportunity_by_phone(syncer, kit):
     syncer.flush([lead("k1", "OPP-AAAAAA")], NOW)
     call = Submission("f1", FOLLOWUP, "", {"phone": "+86 138 1111 2222", "summary": "Called back"}, RECEIVED,

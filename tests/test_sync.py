@@ -150,7 +150,7 @@ def test_round_robin_position_survives_a_restart(kit, layout, config):
     for n in range(4):
         kit.edit("Opportunities", f"D{20 + n}", f"East Co {n}")
         kit.edit("Opportunities", f"E{20 + n}", "Contact")
-        kit.edit("Opportunities", f"F{20 + n}", "13800000000")
+        kit.edit("Opportunities", f"F{20 + n}", f"1380000000{n}")  # four customers, not one
         kit.edit("Opportunities", f"H{20 + n}", "East")
         state = State(config.state_path)  # a fresh process every time
         Syncer(kit.store, config, state, clock=lambda: NOW).run_cycle()

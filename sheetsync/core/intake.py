@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from ..messages import say
 from ..ports import CREATE, FOLLOWUP, UPDATE, CellWrite, Guard, Snapshot, Submission, WriteBatch
 from . import values as v
 from .assign import assign
+from .duplicates import DuplicateIndex, Match, duplicate_note, routable_owner
 from .history import CREATED
 from .model import Opportunity, phone_key
+from .policy import MERGE, Policy
 from .schema import OPPORTUNITIES, PEOPLE
 from .validate import status_text, validate
 from .workbook import INTAKE_TABS, Workbook, read_workbook
@@ -19,6 +22,8 @@ from .workbook import INTAKE_TABS, Workbook, read_workbook
 FORM_COLUMNS = frozenset(c.key for c in OPPORTUNITIES.columns if c.owner == PEOPLE)
 """Opportunities columns a form may set; system columns are never taken from a sender."""
 __all__ = ["CREATE", "FOLLOWUP", "UPDATE", "FORM_COLUMNS", "IntakePlan", "Submission", "plan_intake"]
+MERGED_DETAILS = ("contact", "phone", "email", "need")
+"""What a merged re-submission's follow-up note repeats from the form."""
 
 
 @dataclass
@@ -39,35 +44,128 @@ def _local(moment: datetime, tz) -> datetime:
 
 
 def plan_intake(snapshot: Snapshot, submissions: Sequence[Submission], *, language: str, tz,
-                now: datetime, cursors: Mapping[str, Any]) -> IntakePlan:
-    """Plan one write landing every submission not already in the sheet; `now` is aware."""
+                now: datetime, cursors: Mapping[str, Any], policy: Policy | None = None) -> IntakePlan:
+    """Plan one write landing every submission not already in the sheet; `now` is aware.
+
+    Leads and updates are planned first and follow-ups after them, so a follow-up for a lead of the same
+    batch finds it.
+    """
+    policy = policy or Policy()
     wb = read_workbook(snapshot, language, INTAKE_TABS)
     plan = IntakePlan(WriteBatch(), dict(cursors))
     in_sheet = {o.id: o for o in wb.opportunities if o.id}
     refs = {v.text(wb.maps["followups"].get(row, "ref")) for row in snapshot.tabs["followups"].rows[1:]}
     local_now = _local(now, tz)
-    new_rows: dict[str, Opportunity] = {}
-    sources: dict[str, str] = {}
+    index = DuplicateIndex(wb.opportunities, wb.pipeline, local_now.date(), region=policy.phone_region,
+                           protect_days=policy.duplicate_protection_days)
+    batch = _Batch(wb, plan, refs, in_sheet, index, tz, local_now)
     for sub in submissions:
         if sub.kind == CREATE:
-            if sub.opportunity_id in in_sheet or sub.opportunity_id in new_rows:
-                plan.already.append(sub.key)
-                continue
-            cells: dict[str, object] = {k: val for k, val in sub.fields.items() if k in FORM_COLUMNS}
-            cells.update(id=sub.opportunity_id, created=_local(sub.received, tz), updated=local_now)
-            if v.is_blank(cells.get("stage")):
-                cells["stage"] = wb.pipeline.first.name
-            new_rows[sub.opportunity_id] = Opportunity(-len(new_rows) - 1, cells)
-            sources[sub.opportunity_id] = f"form ({sub.source})" if sub.source else "form"
-            plan.landed.append(sub.key)
+            batch.create(sub, policy)
         elif sub.kind == UPDATE:
-            _update(wb, plan, sub, in_sheet, new_rows)
-        elif sub.kind == FOLLOWUP:
-            _followup(wb, plan, sub, refs, in_sheet, tz)
-        else:
+            _update(wb, plan, sub, in_sheet, batch.new_rows)
+        elif sub.kind != FOLLOWUP:
             plan.rejected[sub.key] = f"Unknown submission kind '{sub.kind}'."
-    _land_new(wb, plan, list(new_rows.values()), local_now, cursors, sources)
+    for sub in submissions:
+        if sub.kind == FOLLOWUP:
+            batch.followup(sub)
+    _land_new(wb, plan, list(batch.new_rows.values()), local_now, cursors, batch.sources, batch.duplicates)
     return plan
+
+
+@dataclass
+class _Batch:
+    """The submissions of one flush as they are planned: new rows, their sources and duplicates."""
+
+    wb: Workbook
+    plan: IntakePlan
+    refs: set[str]
+    in_sheet: dict[str, Opportunity]
+    index: DuplicateIndex
+    tz: Any
+    now: datetime
+    new_rows: dict[str, Opportunity] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    duplicates: dict[str, Match] = field(default_factory=dict)
+
+    def create(self, sub: Submission, policy: Policy) -> None:
+        """Plan a new row, or (merge mode) a follow-up note on the opportunity it repeats."""
+        if sub.opportunity_id in self.in_sheet or sub.opportunity_id in self.new_rows or sub.key in self.refs:
+            self.plan.already.append(sub.key)
+            return
+        cells: dict[str, object] = {k: val for k, val in sub.fields.items() if k in FORM_COLUMNS}
+        cells.update(id=sub.opportunity_id, created=_local(sub.received, self.tz), updated=self.now)
+        if v.is_blank(cells.get("stage")):
+            cells["stage"] = self.wb.pipeline.first.name
+        opp = Opportunity(-len(self.new_rows) - 1, cells)
+        match = self.index.find(opp)
+        if match is not None and match.strong and policy.duplicates == MERGE:
+            self._merge(sub, opp, match.original)
+            return
+        self.index.add(opp)
+        if match is not None:
+            self.duplicates[sub.opportunity_id] = match
+        self.new_rows[sub.opportunity_id] = opp
+        self.sources[sub.opportunity_id] = f"form ({sub.source})" if sub.source else "form"
+        self.plan.landed.append(sub.key)
+
+    def _merge(self, sub: Submission, opp: Opportunity, original: Opportunity) -> None:
+        labels = self.wb.labels()
+        language = self.wb.language
+        details = "; ".join(f"{labels.get(k) or OPPORTUNITIES.column(k).name(language)}: {opp.text(k)}"
+                            for k in MERGED_DETAILS if not opp.blank(k))
+        note = {"date": _local(sub.received, self.tz).date(), "opportunity_id": original.id,
+                "customer": original.text("customer"), "phone": opp.text("phone"),
+                "channel": say("discipline.merged_channel", language),
+                "summary": say("discipline.merged", language, source=sub.source or "form", details=details),
+                "ref": sub.key}
+        self.plan.batch.appends.setdefault("followups", []).append(self.wb.row_of("followups", note))
+        self.refs.add(sub.key)
+        self.plan.landed.append(sub.key)
+
+    def find_target(self, sub: Submission) -> Opportunity | None:
+        """The opportunity a follow-up is about: by ID, else by phone, among sheet rows and this batch's leads."""
+        wanted = sub.opportunity_id or sub.fields.get("opportunity_id", "")
+        target = self.in_sheet.get(wanted) or self.new_rows.get(wanted)
+        phone = phone_key(sub.fields.get("phone"))
+        if target is None and phone:
+            everyone = [*self.wb.opportunities, *self.new_rows.values()]
+            target = next((o for o in everyone if phone_key(o.cells.get("phone")) == phone), None)
+        return target
+
+    def followup(self, sub: Submission) -> None:
+        """Append one follow-up and carry its dates into the opportunity it names."""
+        if sub.key in self.refs:
+            self.plan.already.append(sub.key)
+            return
+        fields = dict(sub.fields)
+        target = self.find_target(sub)
+        when = v.parse_date(fields.get("date")) if fields.get("date") else _local(sub.received, self.tz).date()
+        planned = _lenient_date(fields.get("next_follow_up"))
+        row: dict[str, object] = {**fields, "date": when, "ref": sub.key}
+        if planned is not None:
+            row["next_follow_up"] = planned
+        if target is not None:
+            row["opportunity_id"] = target.id
+            row.setdefault("customer", target.text("customer"))
+            if target.row < 0:  # a lead of this very batch: its row is still being planned
+                current = target.date("last_contact")
+                if when and (current is None or when > current):
+                    target.cells["last_contact"] = when
+                if planned is not None:
+                    target.cells["next_follow_up"] = planned
+            else:
+                _touch_opportunity(self.wb, self.plan, target, when, planned)
+        self.plan.batch.appends.setdefault("followups", []).append(self.wb.row_of("followups", row))
+        self.refs.add(sub.key)
+        self.plan.landed.append(sub.key)
+
+
+def _lenient_date(raw: object) -> date | None:
+    try:
+        return v.parse_date(raw)
+    except v.ValueProblem:
+        return None
 
 
 def _update(wb: Workbook, plan: IntakePlan, sub: Submission, in_sheet: dict[str, Opportunity],
@@ -91,49 +189,38 @@ def _update(wb: Workbook, plan: IntakePlan, sub: Submission, in_sheet: dict[str,
     plan.landed.append(sub.key)
 
 
-def _followup(wb: Workbook, plan: IntakePlan, sub: Submission, refs: set[str],
-              in_sheet: dict[str, Opportunity], tz) -> None:
-    if sub.key in refs:
-        plan.already.append(sub.key)
-        return
-    fields = dict(sub.fields)
-    target = in_sheet.get(sub.opportunity_id or fields.get("opportunity_id", ""))
-    if target is None and phone_key(fields.get("phone")):
-        target = next((o for o in wb.opportunities if phone_key(o.cells.get("phone")) == phone_key(fields["phone"])),
-                      None)
-    when = v.parse_date(fields.get("date")) if fields.get("date") else _local(sub.received, tz).date()
-    row = {**fields, "date": when, "ref": sub.key}
-    if target is not None:
-        row["opportunity_id"] = target.id
-        row.setdefault("customer", target.text("customer"))
-        _touch_opportunity(wb, plan, target, when, fields.get("next_follow_up"))
-    plan.batch.appends.setdefault("followups", []).append(wb.row_of("followups", row))
-    refs.add(sub.key)
-    plan.landed.append(sub.key)
-
-
-def _touch_opportunity(wb: Workbook, plan: IntakePlan, opp: Opportunity, when, next_follow_up) -> None:
+def _touch_opportunity(wb: Workbook, plan: IntakePlan, opp: Opportunity, when: date | None,
+                       next_follow_up: date | None) -> None:
     """Move Last contact forward and take the Next follow-up the rep just planned."""
     id_col = wb.col("opportunities", "id")
     plan.batch.guards.append(Guard("opportunities", opp.row, id_col, opp.id))
     current = opp.date("last_contact")
     if when and (current is None or when > current):
         plan.batch.cells.append(CellWrite("opportunities", opp.row, wb.col("opportunities", "last_contact"), when))
-    planned = v.parse_date(next_follow_up) if next_follow_up else None
+    planned = next_follow_up
     if planned:
         plan.batch.cells.append(CellWrite("opportunities", opp.row, wb.col("opportunities", "next_follow_up"),
                                           planned))
 
 
 def _land_new(wb: Workbook, plan: IntakePlan, rows: list[Opportunity], now: datetime,
-              cursors: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+              cursors: Mapping[str, Any], sources: Mapping[str, str], duplicates: Mapping[str, Match]) -> None:
     if not rows:
         return
+    by_row = {o.row: o for o in rows}
+    notes: dict[int, str] = {}
+    for opp in rows:
+        match = duplicates.get(opp.id)
+        if match is None:
+            continue
+        notes[opp.row] = duplicate_note(match, wb.language)
+        owner = routable_owner(match, wb.team) if opp.blank("owner") else ""
+        if owner:
+            opp.cells.update(owner=owner, assigned_by=say("discipline.routed", wb.language, id=match.original.id))
     pending = [o for o in rows if o.blank("owner")]
     everyone = wb.opportunities + rows
     assignments, unassigned, plan.cursors = assign(pending, everyone, wb.team, wb.rules, wb.pipeline,
                                                    cursors, now.date(), wb.language)
-    by_row = {o.row: o for o in rows}
     for a in assignments:
         by_row[a.row].cells.update(owner=a.owner, assigned_by=a.rule)
     reasons = {u.row: u.reason for u in unassigned}
@@ -143,7 +230,8 @@ def _land_new(wb: Workbook, plan: IntakePlan, rows: list[Opportunity], now: date
         problems = validate(opp, wb.pipeline, labels, wb.language, today=now.date())
         if opp.row in reasons:
             problems.append(reasons[opp.row])
-        opp.cells["status"] = status_text(problems, wb.language)
+        opp.cells["status"] = status_text([*problems, *([notes[opp.row]] if opp.row in notes else [])],
+                                          wb.language)
         out.append(wb.row_of("opportunities", opp.cells))
     plan.batch.appends["opportunities"] = out
     created = [[now, o.id, CREATED[wb.language], "", o.text("customer"), sources[o.id]] for o in rows]

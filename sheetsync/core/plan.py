@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..messages import say
 from ..ports import Cell, CellWrite, Guard, Snapshot, WriteBatch
 from . import values as v
-from .assign import assign
+from .assign import Assignment, assign
 from .attention import SetAside, attention_reminders
+from .duplicates import DuplicateIndex, duplicate_note, routable_owner
 from .history import changes, seen_values, tracked_keys
 from .model import Opportunity, phone_key
+from .policy import Policy
 from .remind import propose_follow_ups, reminders
 from .summary import build_summary
 from .validate import status_text, validate
@@ -153,8 +156,11 @@ def mark_stage_since(w: _Writer, seen: Mapping[str, Mapping[str, Any]], today: d
 
 
 def check_rows(w: _Writer, labels: Mapping[str, str], unassigned: Mapping[int, str],
-               today: date) -> dict[int, list[str]]:
-    """Validate every row, write its Status, and return the problems by sheet row."""
+               today: date, notes: Mapping[int, Sequence[str]] | None = None) -> dict[int, list[str]]:
+    """Validate every row, write its Status (problems, then notes), and return the problems by sheet row.
+
+    Notes (a possible duplicate, an approval awaited) show in Status but raise no "Fix:" reminder.
+    """
     first_row: dict[str, int] = {}
     problems: dict[int, list[str]] = {}
     for opp in w.wb.opportunities:
@@ -164,28 +170,56 @@ def check_rows(w: _Writer, labels: Mapping[str, str], unassigned: Mapping[int, s
         if opp.row in unassigned:
             found.append(unassigned[opp.row])
         problems[opp.row] = found
-        w.set(opp, "status", status_text(found, w.wb.language))
+        w.set(opp, "status", status_text([*found, *(notes or {}).get(opp.row, ())], w.wb.language))
     return problems
+
+
+def find_duplicates(wb: Workbook, policy: Policy, today: date) -> dict[int, Any]:
+    """撞单: each open row that repeats an earlier protected opportunity's customer, by sheet row."""
+    index = DuplicateIndex(wb.opportunities, wb.pipeline, today, region=policy.phone_region,
+                           protect_days=policy.duplicate_protection_days)
+    found = {}
+    for opp in wb.opportunities:
+        if _is_open(wb, opp):
+            match = index.find(opp)
+            if match is not None:
+                found[opp.row] = match
+    return found
 
 
 def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapping[str, Any],
               seen: Mapping[str, Mapping[str, Any]], new_id: NewId, history_exclude: Sequence[str] = (),
-              attention: Sequence[SetAside] = ()) -> Plan:
+              attention: Sequence[SetAside] = (), policy: Policy | None = None) -> Plan:
     """Plan one cycle; `now` is naive wall time in the team's timezone.
 
     `history_exclude` names Opportunities columns History does not log (header names or keys).
     `attention` lists intake items set aside as needing attention; they become Reminders rows for the manager.
+    `policy` holds the discipline settings (duplicates, handover, reclaim).
     """
+    policy = policy or Policy()
     wb = read_workbook(snapshot, language)
     today = now.date()
     w = _Writer(wb)
     report = Report(rows=len(wb.opportunities))
     report.ids = fill_ids(w, new_id, now)
     report.last_contacts = fill_last_contacts(w)
+    notes: dict[int, list[str]] = {}
 
+    duplicates = find_duplicates(wb, policy, today)
+    for row, match in duplicates.items():
+        notes.setdefault(row, []).append(duplicate_note(match, language))
     pending = [o for o in wb.opportunities if o.blank("owner") and _is_open(wb, o)]
+    routed = []
+    for opp in pending:
+        owner = routable_owner(duplicates[opp.row], wb.team) if opp.row in duplicates else ""
+        if owner:
+            routed.append(Assignment(opp.row, owner, say("discipline.routed", language,
+                                                         id=duplicates[opp.row].original.id)))
+    routed_rows = {a.row for a in routed}
+    pending = [o for o in pending if o.row not in routed_rows]
     assignments, unassigned, new_cursors = assign(pending, wb.opportunities, wb.team, wb.rules, wb.pipeline,
                                                   cursors, today, language)
+    assignments = routed + assignments
     by_row = {o.row: o for o in wb.opportunities}
     for a in assignments:
         w.set(by_row[a.row], "owner", a.owner, fill=True)
@@ -199,7 +233,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     report.proposals = len(proposals)
 
     labels = wb.labels()
-    problems = check_rows(w, labels, {u.row: u.reason for u in unassigned}, today)
+    problems = check_rows(w, labels, {u.row: u.reason for u in unassigned}, today, notes)
     report.problems = sum(1 for p in problems.values() if p)
 
     due = reminders(wb.opportunities, wb.pipeline, today, proposals=proposals, problems=problems,
