@@ -38,6 +38,10 @@ EN: dict[str, str] = {
     "nothinglost.attention_reminder": "Form submission {key} needs attention: {reason} "
                                       "Run `sheetsync queue retry {key}` once fixed, or `sheetsync queue drop {key}`.",
     "nothinglost.manager": "(manager)",
+    "nothinglost.read_only_file": "The workbook {path} is read-only, so sheetsync wrote nothing: make it writable "
+                                  "(file Properties > untick Read-only, or `chmod u+w`) or point `workbook` at a copy.",
+    "nothinglost.read_only_folder": "The folder {folder} is read-only, so sheetsync cannot save {path} there and wrote "
+                                    "nothing: make the folder writable or move the workbook (setting `workbook`).",
     # discipline
     "discipline.duplicate": "Possible duplicate of {id} (same {signal})",
     "discipline.duplicate_similar": "Possible duplicate of {id} (similar company name: {name})",
@@ -76,6 +80,10 @@ ZH: dict[str, str] = {
                                       "处理后运行 `sheetsync queue retry {key}`，"
                                       "或运行 `sheetsync queue drop {key}` 放弃。",
     "nothinglost.manager": "（主管）",
+    "nothinglost.read_only_file": "工作簿 {path} 是只读的，sheetsync 没有写入任何内容：请取消只读"
+                                  "（文件属性 > 取消勾选“只读”，或 `chmod u+w`），或把 `workbook` 指向一个副本。",
+    "nothinglost.read_only_folder": "文件夹 {folder} 是只读的，sheetsync 无法在其中保存 {path}，没有写入任何内容："
+                                    "请让该文件夹可写，或把工作簿移到别处（设置 `workbook`）。",
     # discipline
     "discipline.duplicate": "疑似撞单：与 {id} {signal}相同",
     "discipline.duplicate_similar": "疑似撞单：与 {id} 公司名称相近（{name}）",

@@ -35,10 +35,23 @@ class StoreKit:
     """edit(tab title, A1 cell, value): a person types a value and saves."""
     values: Callable[[str], list[list[object]]]
     """values(tab title): every row of a tab as a person would see it now."""
+    sort: Callable[[str, int], None] = lambda title, col: None  # noqa: E731
+    """sort(tab title, 0-based column): a person sorts the rows below the header (blanks last) and saves."""
+    insert_row: Callable[[str, int], None] = lambda title, row: None  # noqa: E731
+    """insert_row(tab title, 1-based row): a person inserts a blank row above `row` and saves."""
+    delete_row: Callable[[str, int], None] = lambda title, row: None  # noqa: E731
+    """delete_row(tab title, 1-based row): a person deletes a row and saves."""
+    in_gap: Callable[[Callable[[], None]], None] = lambda action: action()  # noqa: E731
+    """in_gap(action): run a person's action exactly between the store's last check and its write, once."""
+
+
+def _sort_key(value: object) -> tuple[int, str]:
+    return (1, "") if value in (None, "") else (0, str(value))
 
 
 def excel_kit(tmp_path: Path) -> StoreKit:
     path = tmp_path / "pipeline.xlsx"
+    store = ExcelStore(path)
 
     def edit(title: str, cell: str, value: object) -> None:
         wb = openpyxl.load_workbook(path)
@@ -49,7 +62,40 @@ def excel_kit(tmp_path: Path) -> StoreKit:
         wb = openpyxl.load_workbook(path)
         return [list(r) for r in wb[title].iter_rows(values_only=True)]
 
-    return StoreKit(ExcelStore(path), edit, values)
+    def sort(title: str, col: int) -> None:
+        wb = openpyxl.load_workbook(path)
+        ws = wb[title]
+        width = ws.max_column
+        rows = [[ws.cell(row=r, column=c + 1).value for c in range(width)] for r in range(2, ws.max_row + 1)]
+        rows.sort(key=lambda row: _sort_key(row[col]))
+        for r, row in enumerate(rows, start=2):
+            for c, value in enumerate(row):
+                ws.cell(row=r, column=c + 1).value = value
+        wb.save(path)
+
+    def insert_row(title: str, row: int) -> None:
+        wb = openpyxl.load_workbook(path)
+        wb[title].insert_rows(row)
+        wb.save(path)
+
+    def delete_row(title: str, row: int) -> None:
+        wb = openpyxl.load_workbook(path)
+        wb[title].delete_rows(row)
+        wb.save(path)
+
+    def in_gap(action: Callable[[], None]) -> None:
+        # The workbook store's last check is the file version it compares just before replacing the file;
+        # the person saves while the new copy is being written.
+        real = store._save_atomically
+
+        def hooked(wb: object, expected: object) -> None:
+            store._save_atomically = real  # type: ignore[method-assign]
+            action()
+            real(wb, expected)  # type: ignore[arg-type]
+
+        store._save_atomically = hooked  # type: ignore[method-assign]
+
+    return StoreKit(store, edit, values, sort, insert_row, delete_row, in_gap)
 
 
 STORE_KITS: dict[str, Callable[[Path], StoreKit]] = {"excel": excel_kit}

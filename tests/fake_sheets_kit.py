@@ -31,4 +31,8 @@ def google_kit(tmp_path: Path) -> Any:
     from fake_sheets import FakeSheets
 
     fake = FakeSheets()
-    return StoreKit(make_store(fake), fake.type, fake.values)
+
+    def in_gap(action: Any) -> None:
+        fake.before("batchUpdate", lambda _fake: action())
+
+    return StoreKit(make_store(fake), fake.type, fake.values, fake.sort, fake.insert_row, fake.delete_row, in_gap)

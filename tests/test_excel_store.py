@@ -9,7 +9,7 @@ import pytest
 from conftest import NOW
 
 from sheetsync.state import State
-from sheetsync.stores.base import CellWrite, ChartSpec, StoreConflict, StoreError, WriteBatch
+from sheetsync.stores.base import CellWrite, ChartSpec, StoreError, WriteBatch
 from sheetsync.stores.excel import ExcelStore
 from sheetsync.sync import Syncer
 
@@ -33,12 +33,12 @@ def test_a_crash_while_saving_leaves_the_previous_workbook_intact(excel, monkeyp
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
 
 
-def test_someone_saving_in_excel_after_the_read_is_a_conflict_not_an_overwrite(excel):
+def test_someone_saving_elsewhere_in_excel_after_the_read_keeps_their_edit_and_the_write(excel):
     snap = excel.store.read()
     excel.edit("Opportunities", "K2", "Typed and saved in Excel")
-    with pytest.raises(StoreConflict):
-        excel.store.write(snap, WriteBatch(cells=[CellWrite("opportunities", 3, 21, "OK")]))
-    assert excel.values("Opportunities")[1][10] == "Typed and saved in Excel"
+    excel.store.write(snap, WriteBatch(cells=[CellWrite("opportunities", 3, 21, "OK")]))
+    rows = excel.values("Opportunities")
+    assert rows[1][10] == "Typed and saved in Excel" and rows[2][21] == "OK"
 
 
 def test_dropdown_highlighting_and_chart_survive_repeated_syncs(excel, config):

@@ -17,12 +17,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError
 
 from ..core.schema import TABS, TABS_BY_KEY, find_tab
+from ..messages import say
 from ..ports import Cell, ChartSpec, Guard, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout
 from .excel_cells import last_row, set_cell
 from .excel_edits import plan_edits
 from .excel_layout import apply_layout
 from .excel_read import ValuesReader
+from .excel_safety import TEMP_SUFFIX, check_layout, check_rows, check_writable, remove_stale_temp_files, temp_prefix
 from .excel_sheet import column_letter
 from .excel_surgical import rewrite
 from .excel_values import normal
@@ -51,6 +53,8 @@ class ExcelStore(Store):
         self._titles: tuple[str, ...] = ()
         self._version: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
+        self._swept = False
+        """Whether temporary files left by a killed save were looked for (once, at the first read)."""
 
     def describe(self) -> str:
         return f"workbook {self.path}"
@@ -92,28 +96,47 @@ class ExcelStore(Store):
 
     def read(self, tabs: Collection[str] | None = None) -> Snapshot:
         with self._lock:
-            for attempt in range(3):
-                try:
-                    self._values(())
-                    wanted = {}
-                    for tab in TABS:
-                        if tabs is not None and tab.key not in tabs:
-                            continue
-                        title = find_tab(tab, self._titles)
-                        if title is not None:
-                            wanted[tab.key] = title
-                    rows, version = self._values(list(wanted.values()))
-                    break
-                except StoreConflict:
-                    if attempt == 2:
-                        raise
-            found = {key: TabData(title, [list(r) for r in rows[title]]) for key, title in wanted.items()}
-            return Snapshot(found, version=version, titles=self._titles)
+            return self._read(tabs)
+
+    def _read(self, tabs: Collection[str] | None) -> Snapshot:
+        if not self._swept:
+            self._swept = True
+            remove_stale_temp_files(self.path)
+        for attempt in range(3):
+            try:
+                self._values(())
+                wanted = {}
+                for tab in TABS:
+                    if tabs is not None and tab.key not in tabs:
+                        continue
+                    title = find_tab(tab, self._titles)
+                    if title is not None:
+                        wanted[tab.key] = title
+                rows, version = self._values(list(wanted.values()))
+                break
+            except StoreConflict:
+                if attempt == 2:
+                    raise
+        found = {key: TabData(title, [list(r) for r in rows[title]]) for key, title in wanted.items()}
+        return Snapshot(found, version=version, titles=self._titles)
 
     def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
+        """Apply the batch unless something it relies on changed; a person's unrelated save is kept, not refused.
+
+        When the file was saved by someone else since the read, it is read again and the batch is applied to
+        it only if every tab the batch touches has the same title and header row, every row it writes cells
+        into is unchanged, and every guarded cell (the ID of each row written, each blank being filled) still
+        holds what was read.
+        """
         with self._lock:
+            check_writable(self.path)
             if _version(self.path) != snapshot.version:
-                raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
+                fresh = self._read(list(snapshot.tabs))
+                log.info("%s was saved by someone else after the read; checking the cells this cycle relies on",
+                         self.path)
+                check_layout(fresh, snapshot, batch)
+                check_rows(fresh, snapshot, batch)
+                snapshot = fresh
             self._check_guards(snapshot, batch.guards)
             titles = {key: data.title for key, data in snapshot.tabs.items()}
             touched = {titles[k] for k in [w.tab for w in batch.cells] + [*batch.appends, *batch.replace]}
@@ -228,7 +251,11 @@ class ExcelStore(Store):
 
     def _save_atomically(self, save: Callable[[str], None], expected: object) -> tuple[int, int, int]:
         """Write through `save` to a temp file beside the workbook, then swap it in; return the new version."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".xlsx.tmp", dir=self.path.parent)
+        check_writable(self.path)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=TEMP_SUFFIX, dir=self.path.parent)
+        except PermissionError as exc:
+            raise StoreError(say("nothinglost.read_only_folder", path=self.path, folder=self.path.parent)) from exc
         os.close(fd)
         try:
             save(tmp)
@@ -253,7 +280,11 @@ class ExcelStore(Store):
         with self._lock:
             created = not self.path.exists()
             if created:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except PermissionError as exc:
+                    raise StoreError(say("nothinglost.read_only_folder", path=self.path,
+                                         folder=self.path.parent)) from exc
                 wb = Workbook()
                 wb.remove(wb.active)
                 version = None
