@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +25,53 @@ from .sync import Syncer
 from .template import load_layout
 
 USER_ERRORS = (cfg.ConfigError, LayoutError, StoreError)
+VERBOSE_FLAGS = re.compile(r"^(-v+|--verbose)$")
+SERVICES = ("serve", "worker")
+"""Commands that run until stopped; they log one line per cycle without -v."""
+
+
+class _Lines(logging.Formatter):
+    """One line per event: time, the level when it is a warning or worse, the message."""
+
+    def __init__(self, detailed: bool) -> None:
+        super().__init__(datefmt="%H:%M:%S")
+        self.detailed = detailed
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info and self.detailed:
+            text += "\n" + self.formatException(record.exc_info)
+        level = f"{record.levelname}: " if record.levelno >= logging.WARNING else ""
+        where = f"[{record.name}] " if self.detailed else ""
+        return f"{self.formatTime(record, self.datefmt)} {level}{where}{text}"
+
+
+def setup_logging(verbose: int, service: bool) -> None:
+    """Services say one line per cycle; -v adds each step, -vv everything (libraries included)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Lines(detailed=verbose > 0))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    ours = logging.DEBUG if verbose else logging.INFO if service else logging.WARNING
+    for name in ("sheetsync", "webhook"):
+        logging.getLogger(name).setLevel(ours)
+
+
+class VerboseAnywhere(click.Group):
+    """A group whose -v/--verbose may come before or after the subcommand (`sheetsync sync -v`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        head, tail = list(args), []
+        if "--" in head:
+            cut = head.index("--")
+            head, tail = head[:cut], head[cut:]
+        flags = [a for a in head if VERBOSE_FLAGS.match(a)]
+        rest = [a for a in head if not VERBOSE_FLAGS.match(a)]
+        return super().parse_args(ctx, flags + rest + tail)
+
 
 
 def _load(config_path: str | None) -> cfg.Config:
@@ -48,15 +98,16 @@ def _add_missing_secrets(config: cfg.Config) -> tuple[cfg.Config, dict[str, str]
     return replace(config, secrets=all_secrets, api_token=config.api_token or token), new, token
 
 
-@click.group()
+@click.group(cls=VerboseAnywhere)
 @click.option("--config", "config_path", envvar="SHEETSYNC_CONFIG", type=click.Path(dir_okay=False),
               help="Config file to use (default: ./sheetsync.toml).")
-@click.option("-v", "--verbose", is_flag=True, help="Log what each cycle does.")
+@click.option("-v", "--verbose", count=True,
+              help="Say what each step does (-vv: every detail). Works before or after the command.")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """Run a sales pipeline inside the spreadsheet your team already shares."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(verbose, service=ctx.invoked_subcommand in SERVICES)
+    ctx.meta["sheetsync.verbose"] = verbose
     ctx.obj = config_path
 
 
@@ -108,13 +159,31 @@ def init(config_path: str | None, template: str | None, workbook: str | None, st
 def sync(config_path: str | None, wait: float) -> None:
     """Run one sync cycle: IDs, owners, checks, reminders, history and the Summary tab."""
     config = _load(config_path)
+    language = config.template
     try:
         syncer = build_syncer(config)
         syncer.lock_wait = wait
+        if click.get_current_context().meta.get("sheetsync.verbose") or _is_terminal():
+            syncer.progress = _progress_printer(syncer.store.describe(), language)
         report = syncer.run_cycle(datetime.now(timezone.utc))
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Synced {open_store(config).describe()}: {report.line()}.")
+    click.echo(say("page.synced", language, store=syncer.store.describe(), report=report.line()))
+
+
+def _is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _progress_printer(store: str, language: str) -> Callable[[str, dict[str, object]], None]:
+    """Print each step of a long cycle on stderr, so a 10,000-row sync is never silent."""
+    def show(step: str, numbers: dict[str, object]) -> None:
+        click.echo(say(f"page.step_{step}", language, store=store, **numbers), err=True)
+    return show
+
+
+def _notice(text: str) -> None:
+    click.echo(text, err=True)
 
 
 @main.command()
@@ -123,16 +192,20 @@ def sync(config_path: str | None, wait: float) -> None:
 @click.pass_obj
 def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     """Serve the webhook and run the flush and sync jobs in this one process."""
+    from webhook.server import ServeError
     from webhook.server import serve as run_server
 
     config = _load(config_path)
     try:
         config = config.with_values(**{k: v for k, v in (("host", host), ("port", port)) if v is not None})
         syncer = build_syncer(config, "serve")
-        click.echo(f"sheetsync: webhook on http://{config.host}:{config.port}/hooks/<source>, "
-                   f"store {syncer.store.describe()}, sync every {config.sync_interval} s. Ctrl+C stops.")
-        run_server(config, syncer)
-    except USER_ERRORS as exc:
+
+        def ready(url: str) -> None:
+            click.echo(say("page.serving", config.template, url=url, store=syncer.store.describe(),
+                           interval=config.sync_interval), err=True)
+
+        run_server(config, syncer, on_ready=ready, notice=_notice)
+    except (*USER_ERRORS, ServeError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -144,7 +217,13 @@ def worker(config_path: str | None) -> None:
 
     config = _load(config_path)
     try:
-        run_worker(config, build_syncer(config, "worker"))
+        syncer = build_syncer(config, "worker")
+
+        def ready() -> None:
+            click.echo(say("page.worker_started", config.template, store=syncer.store.describe(),
+                           flush=config.flush_interval, interval=config.sync_interval), err=True)
+
+        run_worker(config, syncer, on_ready=ready, notice=_notice)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -51,6 +51,41 @@ EN: dict[str, str] = {
     "discipline.routed": "Same customer as {id}: routed to its owner",
     "discipline.merged": "Form re-submission ({source}): {details}",
     "discipline.merged_channel": "Form",
+    # page: the CLI that talks (serve/worker log lines, Ctrl+C, busy port, progress)
+    "page.serving": "sheetsync: webhook on {url}/hooks/<source>, store {store}, sync every {interval} s. "
+                    "Ctrl+C stops.",
+    "page.worker_started": "sheetsync worker: store {store}, flush every {flush} s, sync every {interval} s. "
+                           "Ctrl+C stops.",
+    "page.sync_line": "sync: {report} ({seconds:.1f} s, {requests})",
+    "page.flush_line": "flush: {landed} landed, {already} already in the sheet, {waiting} waiting, {retry} to retry "
+                       "({seconds:.1f} s, {requests})",
+    "page.requests": "{count} requests",
+    "page.no_requests": "no API requests",
+    "page.sync_failed": "sync failed, nothing was written; it runs again in {interval} s: {error}",
+    "page.sync_crashed": "sync failed with an unexpected error ({error}); nothing was written and it runs again in "
+                         "{interval} s. Run with -v for the details and report them if it keeps happening.",
+    "page.flush_crashed": "intake flush failed with an unexpected error ({error}); submissions stay queued. Run "
+                          "with -v for the details.",
+    "page.finishing": "Stopping: finishing the current write… (the sheet and the queue stay consistent)",
+    "page.still_finishing": "Still finishing the current write; sheetsync stops as soon as it is saved.",
+    "page.stopped": "Stopped.",
+    "page.port_busy": "Port {port} on {host} is already in use (another sheetsync serve?): stop that program, or "
+                      "choose another port with --port, `port` in sheetsync.toml or SHEETSYNC_PORT.",
+    "page.port_denied": "Not allowed to listen on port {port} on {host} (ports below 1024 need root): choose "
+                        "another port with --port, `port` in sheetsync.toml or SHEETSYNC_PORT.",
+    "page.host_bad": "Cannot listen on {host}:{port} ({error}): set `host` in sheetsync.toml or SHEETSYNC_HOST to "
+                     "an address of this machine, such as 127.0.0.1 or 0.0.0.0.",
+    "page.step_read": "Reading {store}…",
+    "page.step_plan": "Planning {rows} rows…",
+    "page.step_write": "Writing {cells} cells…",
+    "page.synced": "Synced {store}: {report}.",
+    "page.worker_never": "No worker has run yet: start `sheetsync serve` (or `sheetsync worker` beside gunicorn) so "
+                         "the queue reaches the sheet.",
+    "page.worker_stale": "The worker ({process}, pid {pid} on {host}) last reported {age} s ago: it has stopped or "
+                         "hangs. Start `sheetsync worker` (or `sheetsync serve`) again.",
+    "page.worker_stopped": "The worker ({process}, pid {pid} on {host}) stopped at {when}: start `sheetsync worker` "
+                           "(or `sheetsync serve`) again.",
+    "page.worker_ok": "The worker ({process}, pid {pid} on {host}) is running.",
 }
 
 ZH: dict[str, str] = {
@@ -93,6 +128,40 @@ ZH: dict[str, str] = {
     "discipline.routed": "撞单：与 {id} 为同一客户，归其负责人",
     "discipline.merged": "表单重复提交（{source}）：{details}",
     "discipline.merged_channel": "表单",
+    # page: the CLI that talks (serve/worker log lines, Ctrl+C, busy port, progress)
+    "page.serving": "sheetsync：表单接收地址 {url}/hooks/<来源>，存储 {store}，每 {interval} 秒同步一次。"
+                    "按 Ctrl+C 停止。",
+    "page.worker_started": "sheetsync 后台任务：存储 {store}，每 {flush} 秒写入表单，每 {interval} 秒同步一次。"
+                           "按 Ctrl+C 停止。",
+    "page.sync_line": "同步：{report}（{seconds:.1f} 秒，{requests}）",
+    "page.flush_line": "写入表单：{landed} 条已写入，{already} 条表中已有，{waiting} 条等待，{retry} 条待重试"
+                       "（{seconds:.1f} 秒，{requests}）",
+    "page.requests": "{count} 次接口请求",
+    "page.no_requests": "无接口请求",
+    "page.sync_failed": "同步失败，未写入任何内容；{interval} 秒后再试：{error}",
+    "page.sync_crashed": "同步遇到意外错误（{error}），未写入任何内容，{interval} 秒后再试。加 -v 运行可看详情，"
+                         "如反复出现请报告。",
+    "page.flush_crashed": "写入表单遇到意外错误（{error}），提交仍在队列中。加 -v 运行可看详情。",
+    "page.finishing": "正在停止：完成当前写入……（表格和队列保持一致）",
+    "page.still_finishing": "仍在完成当前写入，保存后立即停止。",
+    "page.stopped": "已停止。",
+    "page.port_busy": "{host} 的端口 {port} 已被占用（是否已有一个 sheetsync serve 在运行？）：请先停止该程序，"
+                      "或用 --port、sheetsync.toml 中的 port 或 SHEETSYNC_PORT 换一个端口。",
+    "page.port_denied": "无权监听 {host} 的端口 {port}（1024 以下的端口需要 root）：请用 --port、sheetsync.toml 中的 "
+                        "port 或 SHEETSYNC_PORT 换一个端口。",
+    "page.host_bad": "无法监听 {host}:{port}（{error}）：请把 sheetsync.toml 中的 host 或 SHEETSYNC_HOST 设为本机地址，"
+                     "如 127.0.0.1 或 0.0.0.0。",
+    "page.step_read": "正在读取 {store}……",
+    "page.step_plan": "正在处理 {rows} 行……",
+    "page.step_write": "正在写入 {cells} 个单元格……",
+    "page.synced": "已同步 {store}：{report}。",
+    "page.worker_never": "后台任务还没有运行过：请启动 `sheetsync serve`（或在 gunicorn 旁启动 `sheetsync worker`），"
+                         "表单才能写入表格。",
+    "page.worker_stale": "后台任务（{process}，进程 {pid}，主机 {host}）{age} 秒前最后一次报告：已停止或卡住。"
+                         "请重新启动 `sheetsync worker`（或 `sheetsync serve`）。",
+    "page.worker_stopped": "后台任务（{process}，进程 {pid}，主机 {host}）已于 {when} 停止：请重新启动 "
+                           "`sheetsync worker`（或 `sheetsync serve`）。",
+    "page.worker_ok": "后台任务（{process}，进程 {pid}，主机 {host}）正在运行。",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

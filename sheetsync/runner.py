@@ -1,7 +1,9 @@
 """The scheduler side of sheetsync: flush and sync jobs, and `worker` (scheduler only, beside gunicorn).
 
 `sheetsync serve` (web + scheduler in one process) lives in webhook.server, which builds on this module;
-this module never imports the web app.
+this module never imports the web app. Both log one line per sync and per flush that moved something
+(what changed, how long, how many API requests), every error with its fix, and keep a heartbeat in the
+state database so /api/status knows how the worker is doing whichever process answers it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -17,46 +21,110 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from .config import Config
+from .config import Config, ConfigError
+from .core.schema import LayoutError
 from .intake import defaults
 from .intake.flush import FlushResult, flush_once
 from .intake.queue import IntakeQueue
-from .ports import Queue
+from .messages import say
+from .ports import Queue, StoreError
+from .state import State
+from .sync import Stopping
+from .worker_state import HEARTBEAT_SECONDS, Heartbeat
 
 log = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_RUN = 20
 """Batches one flush run may land before it yields to the sync job."""
+USER_ERRORS = (StoreError, LayoutError, ConfigError)
+"""Errors whose message already says what to fix."""
+
+Notice = Callable[[str], None]
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _language(syncer: Any) -> str:
+    return str(getattr(getattr(syncer, "config", None), "template", "en"))
+
+
+def requests_sent(syncer: Any) -> int | None:
+    """Sheets API requests the syncer's store has sent so far, or None for a store without requests."""
+    sent = getattr(getattr(getattr(syncer, "store", None), "http", None), "sent", None)
+    return sent if isinstance(sent, int) else None
+
+
+def _requests_text(before: int | None, after: int | None, language: str) -> str:
+    if before is None or after is None:
+        return say("page.no_requests", language)
+    return say("page.requests", language, count=after - before)
+
+
+def _add(total: FlushResult, part: FlushResult) -> None:
+    total.claimed += part.claimed
+    total.landed += part.landed
+    total.already += part.already
+    total.rejected.update(part.rejected)
+    total.failed += part.failed
+    total.error = part.error or total.error
+
+
 def flush_job(queue: Queue, syncer: Any, clock: Callable[[], datetime] = _utc_now,
               batch_size: int = defaults.BATCH_SIZE) -> FlushResult | None:
-    """Drain the queue batch by batch until it is empty or a batch fails; log errors and never raise."""
-    result = None
+    """Drain the queue batch by batch until it is empty or a batch fails; log one line, never raise."""
+    language = _language(syncer)
+    started, before = time.monotonic(), requests_sent(syncer)
+    stopping = getattr(syncer, "stopping", None)
+    total, result = FlushResult(), None
     try:
         for _ in range(MAX_BATCHES_PER_RUN):
+            if stopping is not None and stopping.is_set():
+                break
             result = flush_once(queue, syncer, clock(), batch_size)
+            _add(total, result)
             if result.error or result.claimed < batch_size:
                 break
-    except Exception:  # the scheduler must keep running whatever happens here
-        log.exception("intake flush failed; queued submissions stay queued")
+    except Exception as exc:  # the scheduler must keep running whatever happens here
+        log.error(say("page.flush_crashed", language, error=f"{type(exc).__name__}: {exc}"),
+                  exc_info=log.isEnabledFor(logging.DEBUG))
+        return result
+    if total.claimed:
+        log.info(say("page.flush_line", language, landed=len(total.landed), already=len(total.already),
+                     waiting=len(total.rejected), retry=len(total.failed), seconds=time.monotonic() - started,
+                     requests=_requests_text(before, requests_sent(syncer), language)))
+    else:
+        log.debug("flush: nothing queued")
     return result
 
 
-def sync_job(syncer: Any, clock: Callable[[], datetime] = _utc_now) -> None:
-    """Run one sync cycle; log errors and never raise."""
+def sync_job(syncer: Any, clock: Callable[[], datetime] = _utc_now, heartbeat: Heartbeat | None = None) -> None:
+    """Run one sync cycle and log one line saying what it did (or what to fix); never raise."""
+    language = _language(syncer)
+    interval = getattr(getattr(syncer, "config", None), "sync_interval", 300)
+    started, before = time.monotonic(), requests_sent(syncer)
+    if heartbeat is not None:
+        heartbeat.beat(clock(), busy="sync")
     try:
-        syncer.run_cycle(clock())
-    except Exception as exc:  # the store may be locked or unreachable; try again next interval
-        log.warning("sync cycle failed, will retry next interval: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        report = syncer.run_cycle(clock())
+    except Stopping as exc:
+        log.info("%s", exc)
+    except USER_ERRORS as exc:  # the store may be locked or unreachable; try again next interval
+        log.error(say("page.sync_failed", language, interval=interval, error=exc))
+    except Exception as exc:
+        log.error(say("page.sync_crashed", language, interval=interval, error=f"{type(exc).__name__}: {exc}"),
+                  exc_info=log.isEnabledFor(logging.DEBUG))
+    else:
+        log.info(say("page.sync_line", language, report=report.line(), seconds=time.monotonic() - started,
+                     requests=_requests_text(before, requests_sent(syncer), language)))
+    finally:
+        if heartbeat is not None:
+            heartbeat.beat(clock(), busy=None)
 
 
 def build_scheduler(config: Config, syncer: Any, queue: Queue, blocking: bool,
-                    clock: Callable[[], datetime] = _utc_now) -> BaseScheduler:
+                    clock: Callable[[], datetime] = _utc_now, heartbeat: Heartbeat | None = None) -> BaseScheduler:
     """Return an unstarted scheduler flushing every flush_interval and syncing every sync_interval."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=timezone.utc)
@@ -65,7 +133,10 @@ def build_scheduler(config: Config, syncer: Any, queue: Queue, blocking: bool,
     scheduler.add_job(flush_job, "interval", seconds=config.flush_interval, id="flush", name="intake flush",
                       args=(queue, syncer, clock), misfire_grace_time=config.flush_interval, **single)
     scheduler.add_job(sync_job, "interval", seconds=config.sync_interval, id="sync", name="sync cycle",
-                      args=(syncer, clock), misfire_grace_time=config.sync_interval, **single)
+                      args=(syncer, clock, heartbeat), misfire_grace_time=config.sync_interval, **single)
+    if heartbeat is not None:
+        scheduler.add_job(lambda: heartbeat.beat(clock()), "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat",
+                          name="heartbeat", misfire_grace_time=HEARTBEAT_SECONDS, **single)
     return scheduler
 
 
@@ -74,27 +145,62 @@ def quiet_scheduler_logs() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 def stop_on_sigterm() -> None:
     """Turn SIGTERM (systemd, docker stop) into the same clean stop as Ctrl-C, when running on the main thread."""
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    if threading.current_thread() is threading.main_thread():
+    if _on_main_thread():
         signal.signal(signal.SIGTERM, handler)
 
 
-def worker(config: Config, syncer: Any) -> None:
+@contextmanager
+def finishing(syncer: Any, notice: Notice) -> Iterator[None]:
+    """Say the process is finishing its write, and answer further Ctrl+C / SIGTERM with a sentence, not a traceback."""
+    language = _language(syncer)
+    notice(say("page.finishing", language))
+    stopping = getattr(syncer, "stopping", None)
+    if stopping is not None:
+        stopping.set()
+    if _on_main_thread():
+        def again(signum: int, frame: object) -> None:
+            notice(say("page.still_finishing", language))
+
+        # Kept until the process exits: a late Ctrl+C must not turn a clean stop into a traceback.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, again)
+    yield
+    notice(say("page.stopped", language))
+    if _on_main_thread():  # ignored, not handled: Python resets its own handlers while exiting
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def heartbeat_for(config: Config, process: str) -> Heartbeat:
+    return Heartbeat(State(config.state_path), process, config.flush_interval, config.sync_interval)
+
+
+def worker(config: Config, syncer: Any, on_ready: Callable[[], None] | None = None,
+           notice: Notice = log.warning) -> None:
     """Run only the scheduler (flush and sync) in the foreground, for deployments with gunicorn in front."""
     queue = IntakeQueue.for_config(config)
-    scheduler = build_scheduler(config, syncer, queue, blocking=True)
+    heartbeat = heartbeat_for(config, "worker")
+    scheduler = build_scheduler(config, syncer, queue, blocking=True, heartbeat=heartbeat)
     stop_on_sigterm()
     quiet_scheduler_logs()
-    log.info("sheetsync worker started (flush every %s s, sync every %s s)", config.flush_interval,
-             config.sync_interval)
+    heartbeat.beat(_utc_now())
+    if on_ready is not None:
+        on_ready()
     try:
         scheduler.start()
     except KeyboardInterrupt:
-        log.info("stopping")
-        scheduler.shutdown(wait=True)
-    finally:
+        pass
+    with finishing(syncer, notice):
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        heartbeat.stopped(_utc_now())
         queue.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,14 @@ MAX_REPLANS = 5
 """How many times a cycle re-reads after a conflicting save before giving up until the next run."""
 
 P = TypeVar("P")
+
+
+class Stopping(Exception):
+    """The process is stopping: the planned write was skipped, so nothing was half-written."""
+
+
+Progress = Callable[[str, dict[str, object]], None]
+"""Told each step of a cycle: ("read", {}), ("plan", {"rows": n}), ("write", {"cells": n})."""
 
 
 @dataclass
@@ -56,6 +65,9 @@ class Syncer:
         """Lists intake items needing attention, for the manager's Reminders rows."""
         self._lock = threading.Lock()
         self._rng = secrets.SystemRandom()
+        self.stopping = threading.Event()
+        """Set when the process stops: a cycle that has not started writing skips its write."""
+        self.progress: Progress | None = None
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -86,11 +98,18 @@ class Syncer:
     def _cycle(self, tabs: Sequence[str], plan: Callable[[Snapshot], P], batch_of: Callable[[P], object]) -> P:
         """Read, plan and write, re-reading after a conflicting save; return the plan that landed."""
         for attempt in range(1, MAX_REPLANS + 1):
+            self._step("read")
             snapshot = self.store.read(tabs)
+            opportunities = snapshot.tabs.get("opportunities")
+            self._step("plan", rows=max(0, len(opportunities.rows) - 1) if opportunities else 0)
             planned = plan(snapshot)
             batch = batch_of(planned)
+            if self.stopping.is_set():
+                raise Stopping("sheetsync is stopping; the planned write was skipped and runs at the next start.")
             try:
                 if batch:
+                    self._step("write", cells=len(getattr(batch, "cells", ())) + sum(
+                        len(r) for rows in getattr(batch, "appends", {}).values() for r in rows))
                     self.store.write(snapshot, batch)
                 return planned
             except StoreConflict as exc:
@@ -98,8 +117,12 @@ class Syncer:
         raise StoreError(f"{self.store.describe()} kept changing while sheetsync tried to write "
                          f"({MAX_REPLANS} attempts); nothing was overwritten. It will try again next cycle.")
 
+    def _step(self, name: str, **numbers: object) -> None:
+        if self.progress is not None:
+            self.progress(name, numbers)
+
     def run_cycle(self, now: datetime | None = None) -> Report:
-        """Run one sync cycle and keep the state it produced."""
+        """Run one sync cycle and keep the state it produced (and how long it took, or why it failed)."""
         now = now or self.clock()
         with self._exclusive():
             attention = list(self.attention()) if self.attention is not None else []
@@ -111,11 +134,24 @@ class Syncer:
                                  history_exclude=self.config.history_exclude, attention=attention,
                                  policy=self.policy())
 
-            done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
+            started, sent = time.monotonic(), self._sent()
+            try:
+                done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
+            except Stopping:
+                raise
+            except Exception as exc:
+                self.state.save(last_sync_error=str(exc) or type(exc).__name__, last_sync_error_at=now.isoformat())
+                raise
+            after = self._sent()
             self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),
-                            last_sync_report=done.report.line())
-            log.info("sync: %s", done.report.line())
+                            last_sync_report=done.report.line(), last_sync_seconds=round(time.monotonic() - started, 3),
+                            last_sync_requests=None if sent is None or after is None else after - sent)
+            log.debug("sync: %s", done.report.line())
             return done.report
+
+    def _sent(self) -> int | None:
+        sent = getattr(getattr(self.store, "http", None), "sent", None)
+        return sent if isinstance(sent, int) else None
 
     def flush(self, submissions: Sequence[Submission], now: datetime | None = None) -> IntakeResult:
         """Land queued submissions in one write; report which landed, were already there, or must wait."""

@@ -16,6 +16,8 @@ from sheetsync.config import Config, ConfigError, load
 from sheetsync.intake.mapping import check_field_map
 from sheetsync.intake.queue import IntakeQueue
 from sheetsync.ports import Queue
+from sheetsync.state import State
+from sheetsync.worker_state import read_worker_status
 
 from . import errors, views
 
@@ -38,13 +40,17 @@ class AppState:
     scheduler: Any = None
 
     def scheduler_status(self) -> dict[str, Any]:
-        """Describe the scheduler running in this process, if any."""
-        if self.scheduler is None:
-            return {"running": False, "note": "No scheduler in this process: run `sheetsync worker` (or "
-                    "`sheetsync serve`) so the queue reaches the sheet."}
-        jobs = [{"id": job.id, "next_run": job.next_run_time.isoformat() if job.next_run_time else None}
-                for job in self.scheduler.get_jobs()]
-        return {"running": bool(self.scheduler.running), "jobs": jobs}
+        """Describe the worker from its heartbeat in the state database, whichever process runs it."""
+        state = State(self.config.state_path)
+        try:
+            status = read_worker_status(state, self.clock(), self.config.template)
+        finally:
+            state.close()
+        if self.scheduler is not None:
+            status["in_this_process"] = True
+            status["jobs"] = [{"id": job.id, "next_run": job.next_run_time.isoformat() if job.next_run_time else None}
+                              for job in self.scheduler.get_jobs()]
+        return status
 
 
 def create_app(config: Config | None = None) -> Flask:

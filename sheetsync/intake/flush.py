@@ -90,5 +90,5 @@ def flush_once(queue: IntakeQueue, syncer: IntakeSyncer, now: datetime, batch_si
         result.attention += queue.fail(result.failed, "The store did not report on this submission.", now)
     error = next(iter(by_reason), None)
     queue.record_flush(now, result.line(), error)
-    log.info("flush: %s", result.line())
+    log.debug("flush: %s", result.line())
     return result
