@@ -12,7 +12,7 @@ from sheetsync.intake.mapping import check_field_map, clean, map_answers, to_tex
 @pytest.mark.parametrize("raw, expected", [
     ("Acme\x00 Ltd", "Acme Ltd"),
     ("line1\r\nline2\rline3", "line1\nline2\nline3"),
-    ("tab\there", "tabhere"),
+    ("tab\there", "tab\there"),
     ("bell\x07\x1b[31m", "bell[31m"),
     ("c1\x85\x9fend", "c1end"),
     ("  padded  ", "padded"),

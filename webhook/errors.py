@@ -7,6 +7,8 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from sheetsync.intake.mapping import MappingError
+
 log = logging.getLogger(__name__)
 
 
@@ -60,7 +62,7 @@ class Unavailable(HookError):
     code = "unavailable"
 
 
-_HTTP_MESSAGES = {
+HTTP_MESSAGES = {
     404: "There is nothing at this address: post submissions to /hooks/<source>.",
     405: "This address does not take that method: POST submissions to /hooks/<source>, GET /healthz or "
          "/api/status.",
@@ -86,10 +88,15 @@ def register(app: Flask) -> None:
         log.info("refused %s: %s", exc.status, exc.message)
         return error_response(exc.status, exc.code, exc.message)
 
+    @app.errorhandler(MappingError)
+    def mapping_error(exc: MappingError):
+        log.info("refused 400: %s", exc)
+        return error_response(400, "bad_request", str(exc))
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
-        template = _HTTP_MESSAGES.get(status, f"{exc.name}: {exc.description}")
+        template = HTTP_MESSAGES.get(status, f"{exc.name}: {exc.description}")
         message = template.format(max_body=app.config.get("MAX_CONTENT_LENGTH"))
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(status, code, message)

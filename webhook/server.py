@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from waitress import create_server
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
 from sheetsync.config import Config
 from sheetsync.messages import say
 from sheetsync.runner import Notice, build_scheduler, finishing, heartbeat_for, quiet_scheduler_logs, stop_on_sigterm
 
 from . import EXTENSION, create_app
+from .errors import HTTP_MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +34,8 @@ def bind(app: Any, config: Config) -> Any:
     host, port = config.host, config.port
     channels: dict[int, Any] = {}
     try:
-        return create_server(app, map=channels, host=host, port=port, threads=SERVER_THREADS,
-                             max_request_body_size=config.max_body + 1024)
+        server = create_server(app, map=channels, host=host, port=port, threads=SERVER_THREADS,
+                               max_request_body_size=config.max_body + 1024)
     except OSError as exc:
         for channel in list(channels.values()):  # waitress leaves its half-made sockets open
             channel.close()
@@ -41,6 +45,8 @@ def bind(app: Any, config: Config) -> Any:
             raise ServeError(say("page.port_denied", config.template, host=host, port=port)) from None
         raise ServeError(say("page.host_bad", config.template, host=host, port=port,
                              error=exc.strerror or exc)) from None
+    answer_errors_as_json(server, config.max_body)
+    return server
 
 
 def serve(config: Config, syncer: Any, on_ready: Callable[[str], None] | None = None,
@@ -71,3 +77,35 @@ def serve(config: Config, syncer: Any, on_ready: Callable[[str], None] | None = 
         scheduler.shutdown(wait=True)
         heartbeat.stopped(state.clock())
         state.queue.close()
+
+
+def _json_error_task(max_body: int) -> type[ErrorTask]:
+    class JsonErrorTask(ErrorTask):
+        """Waitress's own refusals (body over its cap, broken chunking, bad headers) as our JSON errors."""
+
+        def execute(self) -> None:
+            error = self.request.error
+            code = int(getattr(error, "code", 400))
+            if code == 413:
+                message = HTTP_MESSAGES[413].format(max_body=max_body)
+            else:
+                message = (f"The request could not be read ({getattr(error, 'reason', 'bad request')}): send "
+                           "an HTTP/1.1 POST with a Content-Type and a body of at most max_body bytes.")
+            reason = str(getattr(error, "reason", "Bad Request"))
+            body = json.dumps({"error": reason.lower().replace(" ", "_"), "message": message}).encode("utf-8")
+            self.status = f"{code} {reason}"
+            self.response_headers.append(("Content-Type", "application/json"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    return JsonErrorTask
+
+
+def answer_errors_as_json(server: Any, max_body: int) -> None:
+    """Make a waitress server answer the errors it raises itself (413, bad chunking…) with JSON, like the app."""
+    channel = type("JsonErrorChannel", (HTTPChannel,), {"error_task_class": _json_error_task(max_body)})
+    servers = [server] if hasattr(server, "channel_class") else list(getattr(server, "map", {}).values())
+    for each in servers:
+        if hasattr(each, "channel_class"):
+            each.channel_class = channel

@@ -30,7 +30,7 @@ def sheetsync_header(secret: str, body: bytes, timestamp: int) -> str:
 def check_timestamp(value: object, now: float, what: str, tolerance: int = SIGNATURE_TOLERANCE) -> int:
     """Return `value` as Unix seconds if it is within `tolerance` of `now`; raise SignatureError otherwise."""
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise SignatureError(f"The {what} {text[:40]!r} is not a Unix time in seconds: send the time of signing, "
                              "e.g. 1767225600.")
     stamp = int(text)

@@ -4,6 +4,8 @@ SIGNATURE_TOLERANCE = 300
 """Seconds a signed timestamp may differ from our clock, in either direction."""
 MAX_FIELD_CHARS = 2000
 """Longest single form value kept whole; longer ones are cut with a warning."""
+MAX_DEPTH = 32
+"""Deepest nesting of objects and lists accepted in a body; deeper ones are refused (400), never recursed into."""
 MAX_CELL_CHARS = 20000
 """Longest text written to one cell (Need with extra lines); Google Sheets stops at 50,000."""
 MAX_LABEL_CHARS = 200

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sheetsync.core.clean import clean_text
 from sheetsync.core.intake import FORM_COLUMNS
 from sheetsync.core.schema import FOLLOWUPS, OPPORTUNITIES, Column, Tab, column_for, normalize
 
 from . import defaults
 
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 _FROM_FORMS = {
     OPPORTUNITIES.key: FORM_COLUMNS,
     FOLLOWUPS.key: frozenset(c.key for c in FOLLOWUPS.columns if c.key != "ref"),
@@ -27,16 +26,16 @@ class MappingError(ValueError):
 
 
 def clean(text: str, limit: int = defaults.MAX_FIELD_CHARS) -> tuple[str, bool]:
-    """Return `text` with CR/LF unified, other control characters removed and cut to `limit`; flag a cut."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text).strip()
-    if len(text) > limit:
-        return text[:limit], True
-    return text, False
+    """Return `text` through the one cleaning step (sheetsync.core.clean), cut to `limit`; flag a cut."""
+    cleaned = clean_text(text, limit)
+    return cleaned.text, cleaned.cut
 
 
-def to_text(value: object) -> str:
-    """Render one answer (scalar, list or small object) as the text a person would type."""
+def to_text(value: object, depth: int = 0) -> str:
+    """Render one answer (scalar, list or small object) as the text a person would type, in linear time."""
+    if depth > defaults.MAX_DEPTH:
+        raise MappingError(f"An answer is nested more than {defaults.MAX_DEPTH} levels deep: send each answer as "
+                           "text, a number or a short list.")
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -48,13 +47,14 @@ def to_text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)):
-        return ", ".join(t for t in (to_text(v) for v in value) if t)
+        return ", ".join(t for t in (to_text(v, depth + 1) for v in value) if t)
     if isinstance(value, Mapping):
         if any(k in value for k in _ADDRESS_KEYS):
-            return "".join(to_text(value.get(k)) for k in _ADDRESS_KEYS)
+            return "".join(to_text(value.get(k), depth + 1) for k in _ADDRESS_KEYS)
         if "name" in value and not isinstance(value["name"], (Mapping, list)):
-            return to_text(value["name"])
-        return "; ".join(f"{k}: {to_text(v)}" for k, v in value.items() if to_text(v))
+            return to_text(value["name"], depth + 1)
+        parts = ((k, to_text(v, depth + 1)) for k, v in value.items())  # each value rendered once
+        return "; ".join(f"{k}: {t}" for k, t in parts if t)
     return str(value)
 
 
@@ -112,7 +112,12 @@ def map_answers(answers: Iterable[tuple[Any, ...]], tab: Tab = OPPORTUNITIES,
     keep = tab.column(_EXTRA_COLUMN[tab.key]).en
     for label, value, *others in answers:
         label_text, _ = clean(to_text(label), defaults.MAX_LABEL_CHARS)
-        text, cut = clean(to_text(value))
+        raw = to_text(value)
+        cleaned = clean_text(raw, defaults.MAX_FIELD_CHARS)
+        text, cut = cleaned.text, cleaned.cut
+        if cleaned.removed:
+            out.warnings.append(f"Field {label_text!r} held {cleaned.removed} control or non-character code "
+                                "point(s) a spreadsheet cannot store; they were removed.")
         if cut:
             out.warnings.append(f"Field {label_text!r} was longer than {defaults.MAX_FIELD_CHARS} characters "
                                 "and was cut: shorten it or send the long part as a file link.")

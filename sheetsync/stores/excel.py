@@ -29,6 +29,7 @@ from .excel_sheet import column_letter
 from .excel_surgical import rewrite
 from .excel_values import normal
 from .excel_zip import NotSurgical
+from .safety import check_batch, check_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class ExcelStore(Store):
                 check_rows(fresh, snapshot, batch)
                 snapshot = fresh
             self._check_guards(snapshot, batch.guards)
+            check_batch(snapshot, batch)
             titles = {key: data.title for key, data in snapshot.tabs.items()}
             touched = {titles[k] for k in [w.tab for w in batch.cells] + [*batch.appends, *batch.replace]}
             current, version = self._values(sorted(touched))
@@ -259,6 +261,7 @@ class ExcelStore(Store):
         os.close(fd)
         try:
             save(tmp)
+            check_xlsx(tmp)
             os.chmod(tmp, self._mode())
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())

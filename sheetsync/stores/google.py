@@ -37,6 +37,7 @@ from .google_meta import METADATA_FIELDS, SheetMeta, SpreadsheetMeta
 from .google_read import READ_PARAMS, tab_data, value_ranges, whole_tab_range
 from .google_setup import SetupPlan, parse_top, top_ranges
 from .google_write import Target, make_target, plan_checks, verify
+from .safety import check_batch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,6 +167,7 @@ class GoogleStore(Store):
     def _write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
         if not batch:
             return
+        check_batch(snapshot, batch)
         keys = ({c.tab for c in batch.cells} | {g.tab for g in batch.guards} | set(batch.appends)
                 | set(batch.replace) | {c.tab for c in batch.charts})
         targets = self._targets(snapshot, keys)

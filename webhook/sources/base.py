@@ -80,16 +80,64 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def too_deep(data: Any, limit: int = defaults.MAX_DEPTH) -> bool:
+    """Return whether objects and lists in `data` nest deeper than `limit` (checked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def load_json(req: HookRequest) -> Any:
-    """Parse the body as strict JSON (no NaN or Infinity)."""
+    """Parse the body as strict JSON (no NaN or Infinity), at most MAX_DEPTH levels deep."""
     text = text_body(req)
     if not text.strip():
         raise BadRequest("The body is empty: send the submission as a JSON object.")
     try:
-        return json.loads(text, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as exc:
+        data = json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        data = None
+        deep = True
+    except ValueError as exc:
         raise BadRequest(f"The body is not valid JSON ({str(exc)[:120]}): send one JSON object, e.g. "
                          '{"Customer": "Acme", "Phone": "+86 138 0000 0000"}.') from None
+    else:
+        deep = too_deep(data)
+    if deep:
+        raise BadRequest(f"The body nests objects or lists more than {defaults.MAX_DEPTH} levels deep: send each "
+                         "answer as text, a number or a short list.")
+    return data
+
+
+JSON_TYPES = {dict: "an object", list: "a list", str: "text", int: "a number", float: "a number",
+              bool: "true/false", type(None): "null"}
+
+
+def json_type(value: Any) -> str:
+    """Name a JSON value's type as a sender would: text, a number, an object…"""
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def expect(value: Any, kinds: type | tuple[type, ...], where: str, vendor: str = "the sender's") -> Any:
+    """Return `value` when it is None or of `kinds` (bool is never a number here); otherwise refuse naming `where`."""
+    allowed = kinds if isinstance(kinds, tuple) else (kinds,)
+    if value is None or (isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)):
+        return value
+    names = " or ".join(dict.fromkeys(JSON_TYPES.get(k, k.__name__) for k in allowed))
+    raise BadRequest(f"{where} must be {names}, not {json_type(value)}: send {vendor} payload unchanged.")
+
+
+SCALAR = (str, int, float, bool)
+"""JSON types a single answer may have."""
 
 
 def load_object(req: HookRequest, what: str = "submission") -> dict[str, Any]:

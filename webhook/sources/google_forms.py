@@ -8,9 +8,10 @@ from typing import Any
 from sheetsync.intake.queue import Incoming
 
 from ..errors import BadRequest
-from .base import JSON, Context, HookRequest, load_object, new_lead, verify_ours
+from .base import JSON, Context, HookRequest, expect, load_object, new_lead, verify_ours
 
 NAME = "google-forms"
+VENDOR = "the Apps Script's"
 CONTENT_TYPES = (JSON,)
 
 
@@ -30,16 +31,19 @@ def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
             if not isinstance(item, dict) or "title" not in item:
                 raise BadRequest("An entry of answers has no title: use templates/google-forms.gs unchanged, "
                                  'which sends {"title": ..., "response": ...} per question.')
-            yield item["title"], item.get("response"), (str(item.get("id") or ""),)
+            title = expect(item["title"], str, "answers[].title", VENDOR)
+            item_id = expect(item.get("id"), (str, int), "answers[].id", VENDOR)
+            yield title, item.get("response"), (str(item_id or ""),)
     else:
         raise BadRequest("The body has no answers: use templates/google-forms.gs, which posts the form "
                          "response as {\"response_id\": ..., \"answers\": [...]}.")
-    if data.get("respondent_email"):
-        yield "Email", data["respondent_email"], ()
+    email = expect(data.get("respondent_email"), str, "respondent_email", VENDOR)
+    if email:
+        yield "Email", email, ()
 
 
 def parse(req: HookRequest, ctx: Context) -> Incoming:
     """Map a form response to a new opportunity, keyed by its response ID."""
     data = load_object(req, "form response")
-    response_id = data.get("response_id")
+    response_id = expect(data.get("response_id"), (str, int), "response_id", VENDOR)
     return new_lead(req, ctx, NAME, answers(data), idempotency=str(response_id)[:255] if response_id else None)

@@ -11,9 +11,10 @@ from sheetsync.intake.queue import CREATE, UPDATE, Incoming
 
 from ..errors import BadRequest, Unauthorized
 from ..signing import SignatureError, verify_jdy
-from .base import JSON, Context, HookRequest, Ignored, finish, idempotency_key, load_object, require_fields
+from .base import JSON, Context, HookRequest, Ignored, expect, finish, idempotency_key, load_object, require_fields
 
 NAME = "jiandaoyun"
+VENDOR = "Jiandaoyun's"
 CONTENT_TYPES = (JSON,)
 OPS = {"data_create": CREATE, "data_update": UPDATE}
 """Pushes that carry a record; data_remove, data_recover, form_update and data_test are acknowledged only."""
@@ -41,11 +42,11 @@ def answers(record: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     """Map data_create to a new opportunity and data_update to the one its record created."""
     data = load_object(req, "Jiandaoyun push")
-    op = data.get("op")
+    op = expect(data.get("op"), str, "op", VENDOR)
     if op not in OPS:
         return Ignored(f"Jiandaoyun push {str(op)[:40]!r} is not synced: only data_create and data_update "
                        "reach the sheet.")
-    record = data.get("data")
+    record = expect(data.get("data"), dict, "data", VENDOR)
     if not isinstance(record, dict) or not isinstance(record.get("_id"), str) or not record["_id"]:
         raise BadRequest(f"The {op} push has no data._id: send Jiandaoyun's payload unchanged.")
     mapped = map_answers(answers(record), OPPORTUNITIES, ctx.field_map)

@@ -9,9 +9,10 @@ from sheetsync.intake.queue import Incoming
 
 from ..errors import BadRequest, Unauthorized
 from ..signing import SignatureError, verify_base64_hmac
-from .base import JSON, Context, HookRequest, Ignored, get_path, load_object, new_lead
+from .base import JSON, SCALAR, Context, HookRequest, Ignored, expect, get_path, load_object, new_lead
 
 NAME = "tally"
+VENDOR = "Tally's"
 CONTENT_TYPES = (JSON,)
 HEADER = "Tally-Signature"
 TYPE_COLUMNS = {"INPUT_EMAIL": "email", "INPUT_PHONE_NUMBER": "phone"}
@@ -27,19 +28,29 @@ def verify(req: HookRequest, secrets: Sequence[str], now: float) -> None:
         raise Unauthorized(str(exc)) from None
 
 
-def _texts(items: Any) -> dict[Any, Any]:
-    return {o.get("id"): o.get("text") for o in items or [] if isinstance(o, dict)}
+def _texts(items: Any, where: str) -> dict[str, Any]:
+    texts = {}
+    for option in expect(items, list, where, VENDOR) or []:
+        if isinstance(option, dict):
+            key = expect(option.get("id"), str, f"{where}[].id", VENDOR)
+            texts[key or ""] = expect(option.get("text"), SCALAR, f"{where}[].text", VENDOR)
+    return texts
+
+
+def _ids(values: Any, where: str) -> list[str]:
+    return [expect(v, str, where, VENDOR) or "" for v in values]
 
 
 def field_value(item: dict[str, Any]) -> Any:
     """Return a field's value with option IDs turned into their texts and files into their links."""
-    value, kind = item.get("value"), item.get("type")
+    value, kind = item.get("value"), expect(item.get("type"), str, "data.fields[].type", VENDOR)
     if kind in _CHOICES and isinstance(value, list):
-        options = _texts(item.get("options"))
-        return [options.get(v, v) for v in value]
+        options = _texts(item.get("options"), "data.fields[].options")
+        return [options.get(v, v) for v in _ids(value, "data.fields[].value[]")]
     if kind == "MATRIX" and isinstance(value, dict):
-        rows, columns = _texts(item.get("rows")), _texts(item.get("columns"))
-        return [f"{rows.get(r, r)}: {', '.join(str(columns.get(c, c)) for c in (cols or []))}"
+        rows, columns = _texts(item.get("rows"), "data.fields[].rows"), _texts(item.get("columns"),
+                                                                               "data.fields[].columns")
+        return [f"{rows.get(r, r)}: {', '.join(str(columns.get(c, c)) for c in _ids(cols, 'MATRIX value'))}"
                 for r, cols in value.items() if isinstance(cols, list)]
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         return [v.get("url") or v.get("name") or "" for v in value]
@@ -57,15 +68,19 @@ def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
             raise BadRequest("An entry of data.fields is not a field object: send Tally's payload unchanged.")
         if item.get("type") == "CHECKBOXES" and isinstance(item.get("value"), bool):
             continue
-        key = str(item.get("key") or "")
+        key = expect(item.get("key"), str, "data.fields[].key", VENDOR) or ""
+        label = expect(item.get("label"), str, "data.fields[].label", VENDOR)
+        value = field_value(item)
         hint = TYPE_COLUMNS.get(str(item.get("type")), "")
-        yield item.get("label") or key, field_value(item), (key, hint)
+        yield label or key, value, (key, hint)
 
 
 def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     """Map a FORM_RESPONSE event to a new opportunity; other events are acknowledged and ignored."""
     data = load_object(req, "Tally event")
-    if data.get("eventType") != "FORM_RESPONSE":
-        return Ignored(f"Tally event {str(data.get('eventType'))[:40]!r} carries no form response.")
-    event = data.get("eventId") or get_path(data, "data", "responseId")
+    event_type = expect(data.get("eventType"), str, "eventType", VENDOR)
+    if event_type != "FORM_RESPONSE":
+        return Ignored(f"Tally event {str(event_type)[:40]!r} carries no form response.")
+    event = (expect(data.get("eventId"), (str, int), "eventId", VENDOR)
+             or expect(get_path(data, "data", "responseId"), (str, int), "data.responseId", VENDOR))
     return new_lead(req, ctx, NAME, answers(data), delivery_id=str(event) if event else None)
