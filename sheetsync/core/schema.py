@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 PEOPLE = "people"
 """People own the column; the worker never writes it."""
@@ -203,10 +204,17 @@ TABS: tuple[Tab, ...] = (OPPORTUNITIES, FOLLOWUPS, TEAM, RULES, STAGES, REMINDER
 TABS_BY_KEY = {t.key: t for t in TABS}
 
 
+_FOLD = re.compile(r"[\s_\-./:：()（）]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold(name: str) -> str:
+    return _FOLD.sub("", unicodedata.normalize("NFKC", name).casefold())
+
+
 def normalize(name: object) -> str:
     """Fold a header or value for matching: width, case, spaces, punctuation."""
-    text = unicodedata.normalize("NFKC", str(name or "")).casefold()
-    return re.sub(r"[\s_\-./:：()（）]+", "", text)
+    return _fold(name if type(name) is str else str(name or ""))
 
 
 class LayoutError(Exception):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 SERIAL_EPOCH = datetime(1899, 12, 30)
 """Day zero of spreadsheet serial dates (Excel's 1900 system and Google Sheets)."""
@@ -18,12 +21,31 @@ class ValueProblem(ValueError):
     """A cell holds a value that cannot be read as its column's type."""
 
 
+R = TypeVar("R")
+
+
+def memo(parse: Callable[[object], R]) -> Callable[[object], R]:
+    """Remember a pure parser's answers per value and type: a sheet repeats the same few values many times."""
+    cached = lru_cache(maxsize=1 << 16, typed=True)(parse)
+
+    @wraps(parse)
+    def parse_once(value: object) -> R:
+        try:
+            return cached(value)
+        except TypeError:  # an unhashable value: parse it every time
+            return parse(value)
+
+    return parse_once
+
+
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def text(value: object) -> str:
     """A cell as trimmed text ('' for blank); whole floats lose their '.0'."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -62,6 +84,7 @@ _MONTHS = {m: i for i, m in enumerate(
 _WORDY = re.compile(r"^(\d{1,2})[ -]([a-z]{3})[a-z]*[ ,-]*(\d{4})$|^([a-z]{3})[a-z]*[ -](\d{1,2}),? (\d{4})$")
 
 
+@memo
 def parse_datetime(value: object) -> datetime | None:
     """A date or date-time as typed or stored, as a naive datetime; None for blank.
 
@@ -137,6 +160,7 @@ _CURRENCY = re.compile(r"(?i)^(?:rmb|cny|usd|eur|gbp|hkd|jpy|us\$|hk\$|[¥￥$�
                        r"jpy|元|人民币|块|[¥￥$€£])$")
 
 
+@memo
 def parse_amount(value: object) -> Decimal | None:
     """A money amount such as 12000, '¥12,000', '$1,250.50', 'RMB 3000', '3.5万', '12k', '(500)'; None for blank.
 
@@ -177,6 +201,7 @@ _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _CN_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 
 
+@memo
 def phone_problem(value: object) -> str | None:
     """Why a phone number is not dialable, or None when it is.
 
