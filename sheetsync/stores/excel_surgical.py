@@ -37,7 +37,7 @@ def text_xml(value: str) -> bytes:
     """Text as the body of <t>: XML-escaped, with what XML 1.0 cannot hold (and CR, as Office wants) as _xHHHH_."""
     def code(m: re.Match[str]) -> str:
         found = m.group(0)
-        return "_x005F" + found[1:] if len(found) > 1 else f"_x{ord(found):04X}_"
+        return "_x005F_" + found[1:] if len(found) > 1 else f"_x{ord(found):04X}_"
 
     return escape(_XML_ESCAPE.sub(code, value), quote=False).encode()
 
