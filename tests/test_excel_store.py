@@ -7,6 +7,7 @@ import os
 import openpyxl
 import pytest
 from conftest import NOW
+from openpyxl.worksheet.cell_range import MultiCellRange
 
 from sheetsync.state import State
 from sheetsync.stores.base import CellWrite, ChartSpec, StoreError, WriteBatch
@@ -49,9 +50,9 @@ def test_dropdown_highlighting_and_chart_survive_repeated_syncs(excel, config):
     state.close()
     wb = openpyxl.load_workbook(excel.store.path)
     opp = wb["Opportunities"]
-    assert [str(dv.sqref) for dv in opp.data_validations.dataValidation] == ["N2:N5000"]
+    assert [str(dv.sqref) for dv in opp.data_validations.dataValidation] == ["N2:N1048576"]  # every row
     assert opp.data_validations.dataValidation[0].formula1 == "='Stages'!$A$2:$A$100"
-    assert [str(cf.sqref) for cf in opp.conditional_formatting] == ["R2:R5000"]
+    assert [str(cf.sqref) for cf in opp.conditional_formatting] == ["R2:R1048576"]
     assert opp.freeze_panes == "A2"
     assert opp["A1"].font.b
     assert len(wb["Summary"]._charts) == 1
@@ -98,3 +99,19 @@ def test_a_workbook_locked_by_excel_gives_a_clear_error_and_stays_intact(excel, 
     with pytest.raises(StoreError, match="locked by another program"):
         excel.store.write(snap, WriteBatch(cells=[CellWrite("opportunities", 2, 0, "OPP-X")]))
     assert excel.store.path.read_bytes() == before
+
+
+def test_init_extends_a_dropdown_and_highlight_that_stopped_at_row_5000(excel, layout):
+    wb = openpyxl.load_workbook(excel.store.path)
+    opp = wb["Opportunities"]
+    opp.data_validations.dataValidation[0].sqref = MultiCellRange("N2:N5000")
+    (cf,) = list(opp.conditional_formatting)
+    rules = opp.conditional_formatting._cf_rules.pop(cf)
+    opp.conditional_formatting.add("R2:R5000", rules[0])
+    wb.save(excel.store.path)
+    assert excel.store.setup(layout) == ["Extended the Stage dropdown in 'Opportunities' to every row",
+                                         "Extended the overdue highlight in 'Opportunities' to every row"]
+    opp = openpyxl.load_workbook(excel.store.path)["Opportunities"]
+    assert [str(dv.sqref) for dv in opp.data_validations.dataValidation] == ["N2:N1048576"]
+    assert [str(cf.sqref) for cf in opp.conditional_formatting] == ["R2:R1048576"]
+    assert excel.store.setup(layout) == []

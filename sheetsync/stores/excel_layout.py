@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -15,8 +17,8 @@ from ..core.schema import SYSTEM, column_for, find_tab, normalize
 from ..template import Layout, TabLayout
 from .excel_cells import set_cell
 
-FORMAT_ROWS = 5000
-"""Rows below the header that get the Stage dropdown and overdue highlighting."""
+FORMAT_ROWS = 1_048_576
+"""The Stage dropdown and overdue highlighting reach the last row a sheet can have, so every row gets them."""
 HEADER_FONT = Font(bold=True)
 SYSTEM_FILL = PatternFill("solid", fgColor="EEF2F7")
 OVERDUE_FILL = PatternFill("solid", fgColor="F8D7DA")
@@ -93,6 +95,10 @@ def _stage_dropdown(ws: Worksheet, letters: dict[str, str], stages_title: str | 
     sqref = f"{letters['stage']}2:{letters['stage']}{FORMAT_ROWS}"
     if any(str(dv.sqref) == sqref for dv in ws.data_validations.dataValidation):
         return []
+    for dv in ws.data_validations.dataValidation:
+        if _shorter(str(dv.sqref), letters["stage"]):
+            dv.sqref = MultiCellRange(sqref)
+            return [f"Extended the Stage dropdown in '{ws.title}' to every row"]
     source = f"={quote_sheetname(stages_title)}!${stage_letter}$2:${stage_letter}$100"
     dv = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=False)
     dv.add(sqref)
@@ -107,9 +113,22 @@ def _overdue_highlight(ws: Worksheet, letters: dict[str, str]) -> list[str]:
     sqref = f"{letter}2:{letter}{FORMAT_ROWS}"
     if any(str(cf.sqref) == sqref for cf in ws.conditional_formatting):
         return []
+    older = [cf for cf in ws.conditional_formatting if _shorter(str(cf.sqref), letter)]
+    for cf in older:  # an earlier init highlighted only the first 5,000 rows: widen it
+        rules = ws.conditional_formatting._cf_rules.pop(cf)
+        for rule in rules:
+            ws.conditional_formatting.add(sqref, rule)
+    if older:
+        return [f"Extended the overdue highlight in '{ws.title}' to every row"]
     rule = FormulaRule(formula=[f"AND(ISNUMBER({letter}2),{letter}2<TODAY())"], fill=OVERDUE_FILL)
     ws.conditional_formatting.add(sqref, rule)
     return [f"Highlighted overdue follow-ups in '{ws.title}'"]
+
+
+def _shorter(sqref: str, letter: str) -> bool:
+    """Whether a range is the column's rows from 2 down to some row before the sheet's last."""
+    m = re.fullmatch(rf"{letter}2:{letter}(\d+)", sqref)
+    return m is not None and int(m.group(1)) < FORMAT_ROWS
 
 
 def _column_formats(ws: Worksheet, letters: dict[str, str], spec: TabLayout, currency: str) -> None:
