@@ -18,6 +18,7 @@ from .core.schema import LayoutError
 from .intake.queue import IntakeQueue, set_aside
 from .lock import WAIT_SECONDS, WriterBusy, busy_message, pipeline_lock
 from .messages import say
+from .notify.notifier import Notifier
 from .ports import StoreError
 from .state import State
 from .stores import lock_target, open_store
@@ -82,11 +83,19 @@ def _load(config_path: str | None) -> cfg.Config:
 
 
 def build_syncer(config: cfg.Config, role: str = "sync") -> Syncer:
-    """A Syncer for the configured store and state directory, holding the pipeline's writer lock as `role`."""
+    """A Syncer for the configured store and state directory, holding the pipeline's writer lock as `role`.
+
+    Its notifier queues "new lead" notices after every write and the digests that are due after every sync.
+    """
     queue = IntakeQueue.for_config(config)
     writer = pipeline_lock(config.state_path, lock_target(config), role)
-    return Syncer(open_store(config), config, State(config.state_path), writer=writer,
-                  attention=lambda: set_aside(queue, config.tz))
+    syncer = Syncer(open_store(config), config, State(config.state_path), writer=writer,
+                    attention=lambda: set_aside(queue, config.tz))
+    notifier = Notifier.for_config(config)
+    syncer.notifier = notifier
+    syncer.after_write.append(notifier.on_write)
+    syncer.after_sync.append(notifier.on_sync)
+    return syncer
 
 
 def _add_missing_secrets(config: cfg.Config) -> tuple[cfg.Config, dict[str, str], str]:
@@ -169,6 +178,10 @@ def sync(config_path: str | None, wait: float) -> None:
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(say("page.synced", language, store=syncer.store.describe(), report=report.line()))
+    if syncer.notifier is not None:
+        sent = syncer.notifier.deliver()
+        if sent.sent or sent.failed:
+            click.echo(say("notify.cli_sent", language, sent=sent.sent, failed=sent.failed))
 
 
 def _is_terminal() -> bool:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .notify import schedule
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -186,6 +188,20 @@ def _field_map(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping) or any(not isinstance(v, str) for v in value.values()):
         raise ConfigError("[field_map] must be a table of \"form field\" = \"Column\" lines.")
     return {str(k): str(v) for k, v in value.items()}
+def _urls(value: Any) -> str:
+    """One or more URLs, as a list in the file or space/comma separated in the environment."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return " ".join(str(item).strip() for item in items if str(item).strip())
+
+
+def _schedule(parse: Callable[[str, str], Any], name: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        try:
+            parse(str(value), name)
+        except schedule.ScheduleError as exc:
+            raise ConfigError(str(exc)) from None
+        return str(value).strip()
+    return check
 
 
 @dataclass(frozen=True)
@@ -261,6 +277,15 @@ KEYS: tuple[Key, ...] = (
         env_name="-"),
     Key("history_exclude", _split,
         "Opportunities columns History does not log, by header name (e.g. [\"Need\", \"Next step\"])."),
+    Key("notify_manager", _urls, "The manager's channel(s) for the weekly digest: apprise URLs, e.g. wecombot://KEY."),
+    Key("notify_smtp", _text, "SMTP apprise URL for people whose Email is a plain address, e.g. "
+        "mailtos://user:password@smtp.example.com?from=sales@example.com."),
+    Key("notify_daily_at", _schedule(schedule.parse_time, "notify_daily_at"),
+        "Local time of each owner's daily digest on workdays (\"09:00\"), or \"off\"."),
+    Key("notify_weekly_at", _schedule(schedule.parse_weekly, "notify_weekly_at"),
+        "Day and local time of the manager's weekly digest (\"mon 09:00\"), or \"off\"."),
+    Key("notify_workdays", _schedule(schedule.parse_days, "notify_workdays"),
+        "Days daily digests are sent (\"mon-fri\")."),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 
@@ -294,6 +319,11 @@ class Config:
     duplicates: str = "flag"
     duplicate_protection_days: int = 0
     reclaim_to: str = ""
+    notify_manager: str = ""
+    notify_smtp: str = ""
+    notify_daily_at: str = "09:00"
+    notify_weekly_at: str = "mon 09:00"
+    notify_workdays: str = "mon-fri"
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Webhook secrets per source; several per source let a secret be rotated."""
     field_map: Mapping[str, str] = field(default_factory=dict)

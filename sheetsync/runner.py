@@ -27,6 +27,7 @@ from .intake import defaults
 from .intake.flush import FlushResult, flush_once
 from .intake.queue import IntakeQueue
 from .messages import say
+from .notify import defaults as notify_defaults
 from .ports import Queue, StoreError
 from .state import State
 from .sync import Stopping
@@ -123,9 +124,24 @@ def sync_job(syncer: Any, clock: Callable[[], datetime] = _utc_now, heartbeat: H
             heartbeat.beat(clock(), busy=None)
 
 
+def notify_job(notifier: Any) -> None:
+    """Send due notifications from the outbox; log errors and never raise."""
+    try:
+        report = notifier.deliver()
+        if report.sent or report.failed:
+            log.info("notifications: %s sent, %s failed", report.sent, report.failed)
+    except Exception:  # a channel problem must never stop the scheduler
+        log.exception("sending notifications failed; they stay in the outbox")
+
+
 def build_scheduler(config: Config, syncer: Any, queue: Queue, blocking: bool,
                     clock: Callable[[], datetime] = _utc_now, heartbeat: Heartbeat | None = None) -> BaseScheduler:
-    """Return an unstarted scheduler flushing every flush_interval and syncing every sync_interval."""
+    """Return an unstarted scheduler flushing every flush_interval and syncing every sync_interval.
+
+    When the syncer has a notifier, a third job sends due notifications every notify.defaults.SEND_INTERVAL
+    seconds in its own thread, so a slow chat tool never holds up a flush or a sync; deliveries a dead
+    process left half-sent are marked unsure first (this runs in the one scheduler process).
+    """
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=timezone.utc)
     start = clock()
@@ -137,6 +153,12 @@ def build_scheduler(config: Config, syncer: Any, queue: Queue, blocking: bool,
     if heartbeat is not None:
         scheduler.add_job(lambda: heartbeat.beat(clock()), "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat",
                           name="heartbeat", misfire_grace_time=HEARTBEAT_SECONDS, **single)
+    notifier = getattr(syncer, "notifier", None)
+    if notifier is not None:
+        notifier.recover()
+        scheduler.add_job(notify_job, "interval", seconds=notify_defaults.SEND_INTERVAL, id="notify",
+                          name="send notifications", args=(notifier,), misfire_grace_time=notify_defaults.SEND_INTERVAL,
+                          **single)
     return scheduler
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .config import Config
 from .core.attention import SetAside
@@ -20,7 +20,10 @@ from .core.plan import Plan, Report, plan_sync
 from .core.policy import Policy
 from .core.workbook import INTAKE_TABS, SYNC_TABS, detect_language
 from .lock import WAIT_SECONDS, WriterBusy, busy_message
-from .ports import PipelineLock, Snapshot, StateStore, Store, StoreConflict, StoreError
+from .ports import PipelineLock, Snapshot, StateStore, Store, StoreConflict, StoreError, WriteBatch
+
+if TYPE_CHECKING:
+    from .notify.notifier import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,12 @@ class Syncer:
         """Lists intake items needing attention, for the manager's Reminders rows."""
         self._lock = threading.Lock()
         self._rng = secrets.SystemRandom()
+        self.notifier: Notifier | None = None
+        """Sends what the listeners below queue; the scheduler runs its send job when set."""
+        self.after_write: list[Callable[[Snapshot, WriteBatch], object]] = []
+        """Called after every successful write (sync or flush), e.g. to queue "new lead" notices."""
+        self.after_sync: list[Callable[[Plan, datetime], object]] = []
+        """Called after every successful sync cycle with its plan, e.g. to queue digests."""
         self.stopping = threading.Event()
         """Set when the process stops: a cycle that has not started writing skips its write."""
         self.progress: Progress | None = None
@@ -82,6 +91,14 @@ class Syncer:
                 yield
             finally:
                 self.writer.release()
+
+    def _tell(self, hooks: Sequence[Callable[..., object]], *args: object) -> None:
+        """Run listeners; a failing one is logged and never fails the cycle that already landed."""
+        for hook in hooks:
+            try:
+                hook(*args)
+            except Exception:
+                log.exception("a listener after the write failed; the write itself succeeded")
 
     def _local(self, now: datetime) -> datetime:
         return now.astimezone(self.config.tz).replace(tzinfo=None, microsecond=0)
@@ -111,6 +128,7 @@ class Syncer:
                     self._step("write", cells=len(getattr(batch, "cells", ())) + sum(
                         len(r) for rows in getattr(batch, "appends", {}).values() for r in rows))
                     self.store.write(snapshot, batch)
+                    self._tell(self.after_write, snapshot, batch)
                 return planned
             except StoreConflict as exc:
                 log.info("sheet changed during cycle (attempt %s): %s; re-reading", attempt, exc)
@@ -128,11 +146,7 @@ class Syncer:
             attention = list(self.attention()) if self.attention is not None else []
 
             def plan(snapshot: Snapshot) -> Plan:
-                language = detect_language(snapshot, self.config.template)
-                return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
-                                 seen=self.state.seen(), new_id=self._new_id,
-                                 history_exclude=self.config.history_exclude, attention=attention,
-                                 policy=self.policy())
+                return self._plan_sync(snapshot, now, attention)
 
             started, sent = time.monotonic(), self._sent()
             try:
@@ -147,7 +161,21 @@ class Syncer:
                             last_sync_report=done.report.line(), last_sync_seconds=round(time.monotonic() - started, 3),
                             last_sync_requests=None if sent is None or after is None else after - sent)
             log.debug("sync: %s", done.report.line())
+            self._tell(self.after_sync, done, now)
             return done.report
+
+    def _plan_sync(self, snapshot: Snapshot, now: datetime, attention: Sequence[SetAside]) -> Plan:
+        language = detect_language(snapshot, self.config.template)
+        return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
+                         seen=self.state.seen(), new_id=self._new_id, history_exclude=self.config.history_exclude,
+                         attention=attention, policy=self.policy())
+
+    def preview(self, now: datetime | None = None) -> Plan:
+        """Plan a sync cycle without writing anything or keeping its state (for previews)."""
+        now = now or self.clock()
+        with self._lock:
+            attention = list(self.attention()) if self.attention is not None else []
+            return self._plan_sync(self.store.read(SYNC_TABS), now, attention)
 
     def _sent(self) -> int | None:
         sent = getattr(getattr(self.store, "http", None), "sent", None)

@@ -15,6 +15,7 @@ from flask import Flask
 from sheetsync.config import Config, ConfigError, load
 from sheetsync.intake.mapping import check_field_map
 from sheetsync.intake.queue import IntakeQueue
+from sheetsync.notify.outbox import Outbox, SqliteOutbox
 from sheetsync.ports import Queue
 from sheetsync.state import State
 from sheetsync.worker_state import read_worker_status
@@ -38,6 +39,8 @@ class AppState:
     queue: Queue
     clock: Callable[[], datetime] = utc_now
     scheduler: Any = None
+    outbox: Outbox | None = None
+    """The notification outbox in the state directory, for its counts in /api/status."""
 
     def scheduler_status(self) -> dict[str, Any]:
         """Describe the worker from its heartbeat in the state database, whichever process runs it."""
@@ -63,7 +66,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(MAX_CONTENT_LENGTH=config.max_body, MAX_FORM_PARTS=50)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions[EXTENSION] = AppState(config, IntakeQueue.for_config(config))
+    app.extensions[EXTENSION] = AppState(config, IntakeQueue.for_config(config),
+                                         outbox=SqliteOutbox.for_state_dir(config.state_path))
     errors.register(app)
     app.register_blueprint(views.bp)
     return app

@@ -84,4 +84,6 @@ def status():
         "sources": {name: ("signed" if config.secrets_for(name) else "unsigned") for name in sorted(SOURCES)},
         "scheduler": state.scheduler_status(),
     }
+    if state.outbox is not None:
+        body["notifications"] = {**state.outbox.stats(state.clock()), "problems": state.outbox.problems(5)}
     return jsonify(body)

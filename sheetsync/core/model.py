@@ -139,6 +139,7 @@ class Rep:
 
     name: str
     email: str = ""
+    im: str = ""
     regions: tuple[str, ...] = ()
     industries: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
@@ -166,6 +167,7 @@ def read_team(hm: HeaderMap, rows: Sequence[Sequence[object]]) -> list[Rep]:
         reps.append(Rep(
             name=name,
             email=v.text(hm.get(row, "email")),
+            im=v.text(hm.get(row, "im")),
             regions=tuple(v.parse_list(hm.get(row, "regions"))),
             industries=tuple(v.parse_list(hm.get(row, "industries"))),
             levels=tuple(v.parse_list(hm.get(row, "levels"))),

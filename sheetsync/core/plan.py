@@ -16,7 +16,7 @@ from .duplicates import DuplicateIndex, duplicate_note, routable_owner
 from .history import changes, seen_values, tracked_keys
 from .model import Opportunity, phone_key
 from .policy import Policy
-from .remind import propose_follow_ups, reminders
+from .remind import Reminder, propose_follow_ups, reminders
 from .summary import build_summary
 from .validate import status_text, validate
 from .workbook import Workbook, read_workbook
@@ -53,6 +53,10 @@ class Plan:
     cursors: dict[str, Any]
     seen: dict[str, dict[str, Any]]
     report: Report
+    workbook: Workbook | None = None
+    """The workbook as planned (cells updated with what the batch writes), for digests and previews."""
+    reminders: list[Reminder] = field(default_factory=list)
+    """Everything due today or earlier, as written to Reminders."""
 
 
 @dataclass
@@ -258,7 +262,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
         w.batch.appends["history"] = wb.rows_of("history", history)
     report.history = len(history)
     report.cells = len(w.batch.cells)
-    return Plan(w.batch, new_cursors, new_seen, report)
+    return Plan(w.batch, new_cursors, new_seen, report, wb, due)
 
 
 def _next_seen(wb: Workbook, seen: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
