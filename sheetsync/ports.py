@@ -14,7 +14,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the template module is data layout only; stores receive it, the core never does
@@ -22,8 +23,8 @@ if TYPE_CHECKING:  # the template module is data layout only; stores receive it,
 
 # -- the store port ------------------------------------------------------------------------------
 
-Cell = object
-"""A cell value: str, int, float, Decimal, bool, date, datetime or None (blank)."""
+Cell = str | int | float | Decimal | bool | date | datetime | time | timedelta | None
+"""A cell value: text, a number, true/false, a date, time or duration, or None (blank)."""
 
 
 @dataclass

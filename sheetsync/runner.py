@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -30,8 +30,11 @@ from .messages import say
 from .notify import defaults as notify_defaults
 from .ports import Queue, StoreError
 from .state import State
-from .sync import Stopping
+from .sync import Stopping, Syncer
 from .worker_state import HEARTBEAT_SECONDS, Heartbeat
+
+if TYPE_CHECKING:
+    from .notify.notifier import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +50,11 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _language(syncer: Any) -> str:
+def _language(syncer: Syncer) -> str:
     return str(getattr(getattr(syncer, "config", None), "template", "en"))
 
 
-def requests_sent(syncer: Any) -> int | None:
+def requests_sent(syncer: Syncer) -> int | None:
     """Sheets API requests the syncer's store has sent so far, or None for a store without requests."""
     sent = getattr(getattr(getattr(syncer, "store", None), "http", None), "sent", None)
     return sent if isinstance(sent, int) else None
@@ -72,7 +75,7 @@ def _add(total: FlushResult, part: FlushResult) -> None:
     total.error = part.error or total.error
 
 
-def flush_job(queue: Queue, syncer: Any, clock: Callable[[], datetime] = _utc_now,
+def flush_job(queue: Queue, syncer: Syncer, clock: Callable[[], datetime] = _utc_now,
               batch_size: int = defaults.BATCH_SIZE) -> FlushResult | None:
     """Drain the queue batch by batch until it is empty or a batch fails; log one line, never raise."""
     language = _language(syncer)
@@ -100,7 +103,7 @@ def flush_job(queue: Queue, syncer: Any, clock: Callable[[], datetime] = _utc_no
     return result
 
 
-def sync_job(syncer: Any, clock: Callable[[], datetime] = _utc_now, heartbeat: Heartbeat | None = None) -> None:
+def sync_job(syncer: Syncer, clock: Callable[[], datetime] = _utc_now, heartbeat: Heartbeat | None = None) -> None:
     """Run one sync cycle and log one line saying what it did (or what to fix); never raise."""
     language = _language(syncer)
     interval = getattr(getattr(syncer, "config", None), "sync_interval", 300)
@@ -124,7 +127,7 @@ def sync_job(syncer: Any, clock: Callable[[], datetime] = _utc_now, heartbeat: H
             heartbeat.beat(clock(), busy=None)
 
 
-def notify_job(notifier: Any) -> None:
+def notify_job(notifier: Notifier) -> None:
     """Send due notifications from the outbox; log errors and never raise."""
     try:
         report = notifier.deliver()
@@ -134,7 +137,7 @@ def notify_job(notifier: Any) -> None:
         log.exception("sending notifications failed; they stay in the outbox")
 
 
-def build_scheduler(config: Config, syncer: Any, queue: Queue, blocking: bool,
+def build_scheduler(config: Config, syncer: Syncer, queue: Queue, blocking: bool,
                     clock: Callable[[], datetime] = _utc_now, heartbeat: Heartbeat | None = None) -> BaseScheduler:
     """Return an unstarted scheduler flushing every flush_interval and syncing every sync_interval.
 
@@ -181,7 +184,7 @@ def stop_on_sigterm() -> None:
 
 
 @contextmanager
-def finishing(syncer: Any, notice: Notice) -> Iterator[None]:
+def finishing(syncer: Syncer, notice: Notice) -> Iterator[None]:
     """Say the process is finishing its write, and answer further Ctrl+C / SIGTERM with a sentence, not a traceback."""
     language = _language(syncer)
     notice(say("page.finishing", language))
@@ -206,7 +209,7 @@ def heartbeat_for(config: Config, process: str) -> Heartbeat:
     return Heartbeat(State(config.state_path), process, config.flush_interval, config.sync_interval)
 
 
-def worker(config: Config, syncer: Any, on_ready: Callable[[], None] | None = None,
+def worker(config: Config, syncer: Syncer, on_ready: Callable[[], None] | None = None,
            notice: Notice = log.warning) -> None:
     """Run only the scheduler (flush and sync) in the foreground, for deployments with gunicorn in front."""
     queue = IntakeQueue.for_config(config)

@@ -112,7 +112,7 @@ class Syncer:
     def _new_id(self, taken: Collection[str]) -> str:
         return new_id(self._rng, taken)
 
-    def _cycle(self, tabs: Sequence[str], plan: Callable[[Snapshot], P], batch_of: Callable[[P], object]) -> P:
+    def _cycle(self, tabs: Sequence[str], plan: Callable[[Snapshot], P], batch_of: Callable[[P], WriteBatch]) -> P:
         """Read, plan and write, re-reading after a conflicting save; return the plan that landed."""
         for attempt in range(1, MAX_REPLANS + 1):
             self._step("read")

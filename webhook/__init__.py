@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from sheetsync.config import Config, ConfigError, load
 from sheetsync.intake.mapping import check_field_map
@@ -64,8 +65,9 @@ def create_app(config: Config | None = None) -> Flask:
         raise ConfigError(" ".join(problems))
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=config.max_body, MAX_FORM_PARTS=50)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.ensure_ascii = False
+        app.json.sort_keys = False
     app.extensions[EXTENSION] = AppState(config, IntakeQueue.for_config(config),
                                          outbox=SqliteOutbox.for_state_dir(config.state_path))
     errors.register(app)

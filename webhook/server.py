@@ -15,6 +15,7 @@ from waitress.task import ErrorTask
 from sheetsync.config import Config
 from sheetsync.messages import say
 from sheetsync.runner import Notice, build_scheduler, finishing, heartbeat_for, quiet_scheduler_logs, stop_on_sigterm
+from sheetsync.sync import Syncer
 
 from . import EXTENSION, create_app
 from .errors import HTTP_MESSAGES
@@ -49,7 +50,7 @@ def bind(app: Any, config: Config) -> Any:
     return server
 
 
-def serve(config: Config, syncer: Any, on_ready: Callable[[str], None] | None = None,
+def serve(config: Config, syncer: Syncer, on_ready: Callable[[str], None] | None = None,
           notice: Notice = log.warning) -> None:
     """Serve the webhook app with the scheduler in the same process until Ctrl+C or SIGTERM, then stop cleanly."""
     app = create_app(config)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..messages import say
+from ..ports import Cell
 from . import values as v
 from .model import Opportunity
 from .schema import OPPORTUNITIES, PEOPLE, column_for, normalize
@@ -58,7 +59,7 @@ def reclaim_origin(language: str = "en") -> str:
     return say("review.origin_reclaimed", language)
 
 
-def change_row(now: datetime, opp_id: str, field: str, old: object, new: object, origin: str) -> list[object]:
+def change_row(now: datetime, opp_id: str, field: str, old: object, new: object, origin: str) -> list[Cell]:
     """Return one History row (time, ID, field, old, new, by) in the schema's column order."""
     return [now, opp_id, field, v.text(old), v.text(new), origin]
 
@@ -119,7 +120,7 @@ def _already_logged(entries: Iterable[Entry]) -> dict[tuple[str, str], Entry]:
 def changes(seen: Mapping[str, Mapping[str, str]], opps: Sequence[Opportunity], now: datetime,
             written: Mapping[int, Mapping[str, str] | Collection[str]], labels: Mapping[str, str],
             language: str = "en", *, keys: Sequence[str] = TRACKED,
-            logged: Iterable[Entry] = ()) -> list[list[object]]:
+            logged: Iterable[Entry] = ()) -> list[list[Cell]]:
     """Return History rows (time, ID, field, old, new, by) for every tracked value changed since last seen.
 
     `written` maps a sheet row to the columns this cycle wrote there, each with its origin text (a plain
@@ -127,7 +128,7 @@ def changes(seen: Mapping[str, Mapping[str, str]], opps: Sequence[Opportunity], 
     with their last values. `logged` is the History tab as read: changes it already records are skipped.
     """
     newest = _already_logged(logged)
-    rows: list[list[object]] = []
+    rows: list[list[Cell]] = []
     present = set()
     for opp in opps:
         if not opp.id:

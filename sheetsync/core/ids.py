@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Collection
+from collections.abc import Container
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base 32: no I, L, O or U, so nobody mistakes 1 for I or 0 for O."""
@@ -13,7 +13,7 @@ LENGTH = 6
 """32**6 is about a billion IDs; collisions with `taken` are retried."""
 
 
-def new_id(rng: random.Random | None = None, taken: Collection[str] = (), prefix: str = PREFIX,
+def new_id(rng: random.Random | None = None, taken: Container[str] = (), prefix: str = PREFIX,
            length: int = LENGTH) -> str:
     """Return a fresh ID such as OPP-7K3F9Q that is not in `taken`."""
     rng = rng or secrets.SystemRandom()

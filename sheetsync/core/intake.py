@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..messages import say
-from ..ports import CREATE, FOLLOWUP, UPDATE, CellWrite, Guard, Snapshot, Submission, WriteBatch
+from ..ports import CREATE, FOLLOWUP, UPDATE, Cell, CellWrite, Guard, Snapshot, Submission, WriteBatch
 from . import values as v
 from .assign import assign
 from .duplicates import DuplicateIndex, Match, duplicate_note, routable_owner
@@ -93,7 +93,7 @@ class _Batch:
         if sub.opportunity_id in self.in_sheet or sub.opportunity_id in self.new_rows or sub.key in self.refs:
             self.plan.already.append(sub.key)
             return
-        cells: dict[str, object] = {k: val for k, val in sub.fields.items() if k in FORM_COLUMNS}
+        cells: dict[str, Cell] = {k: val for k, val in sub.fields.items() if k in FORM_COLUMNS}
         cells.update(id=sub.opportunity_id, created=_local(sub.received, self.tz), updated=self.now)
         if v.is_blank(cells.get("stage")):
             cells["stage"] = self.wb.pipeline.first.name
@@ -114,7 +114,7 @@ class _Batch:
         language = self.wb.language
         details = "; ".join(f"{labels.get(k) or OPPORTUNITIES.column(k).name(language)}: {opp.text(k)}"
                             for k in MERGED_DETAILS if not opp.blank(k))
-        note = {"date": _local(sub.received, self.tz).date(), "opportunity_id": original.id,
+        note: dict[str, Cell] = {"date": _local(sub.received, self.tz).date(), "opportunity_id": original.id,
                 "customer": original.text("customer"), "phone": opp.text("phone"),
                 "channel": say("discipline.merged_channel", language),
                 "summary": say("discipline.merged", language, source=sub.source or "form", details=details),
@@ -142,7 +142,7 @@ class _Batch:
         target = self.find_target(sub)
         when = v.parse_date(fields.get("date")) if fields.get("date") else _local(sub.received, self.tz).date()
         planned = _lenient_date(fields.get("next_follow_up"))
-        row: dict[str, object] = {**fields, "date": when, "ref": sub.key}
+        row: dict[str, Cell] = {**fields, "date": when, "ref": sub.key}
         if planned is not None:
             row["next_follow_up"] = planned
         if target is not None:
@@ -234,5 +234,6 @@ def _land_new(wb: Workbook, plan: IntakePlan, rows: list[Opportunity], now: date
                                           wb.language)
         out.append(wb.row_of("opportunities", opp.cells))
     plan.batch.appends["opportunities"] = out
-    created = [[now, o.id, CREATED[wb.language], "", o.text("customer"), sources[o.id]] for o in rows]
+    created: list[list[Cell]] = [[now, o.id, CREATED[wb.language], "", o.text("customer"), sources[o.id]]
+                                 for o in rows]
     plan.batch.appends["history"] = wb.rows_of("history", created)

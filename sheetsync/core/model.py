@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ..ports import Cell
 from . import values as v
 from .schema import OPPORTUNITIES, HeaderMap, LayoutError, column_for, normalize
 
@@ -19,7 +20,7 @@ def _cell_problem(tab: str, row: int, header: str, exc: v.ValueProblem) -> Layou
     return LayoutError(f"'{tab}' row {row}, column '{header}': {exc}. Fix that cell and sync again.")
 
 
-def _read(hm: HeaderMap, row_no: int, row: Sequence[object], key: str, parse):
+def _read(hm: HeaderMap, row_no: int, row: Sequence[Cell], key: str, parse):
     raw = hm.get(row, key)
     try:
         return parse(raw)
@@ -27,7 +28,7 @@ def _read(hm: HeaderMap, row_no: int, row: Sequence[object], key: str, parse):
         raise _cell_problem(hm.title, row_no, hm.headers[hm.index[key]], exc) from exc
 
 
-def body_rows(rows: Sequence[Sequence[object]]) -> Iterable[tuple[int, Sequence[object]]]:
+def body_rows(rows: Sequence[Sequence[Cell]]) -> Iterable[tuple[int, Sequence[Cell]]]:
     """(sheet row number, row) for every non-blank row below the header row."""
     for i, row in enumerate(rows[1:], start=2):
         if any(not v.is_blank(c) for c in row):
@@ -95,7 +96,7 @@ def _required_keys(hm: HeaderMap, row_no: int, raw: object, extra: Sequence[str]
     return tuple(keys)
 
 
-def read_pipeline(hm: HeaderMap, rows: Sequence[Sequence[object]],
+def read_pipeline(hm: HeaderMap, rows: Sequence[Sequence[Cell]],
                   custom_columns: Sequence[str] = ()) -> Pipeline:
     """The Stages tab as a Pipeline; a bad cell raises LayoutError naming it."""
     stages = []
@@ -154,7 +155,7 @@ class Rep:
         return self.active and (self.on_leave_until is None or self.on_leave_until < today)
 
 
-def read_team(hm: HeaderMap, rows: Sequence[Sequence[object]]) -> list[Rep]:
+def read_team(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Rep]:
     """The Team tab as reps; a bad cell raises LayoutError naming it."""
     reps: list[Rep] = []
     for row_no, row in body_rows(rows):
@@ -205,7 +206,7 @@ class Rule:
         return self.field is None
 
 
-def read_rules(hm: HeaderMap, rows: Sequence[Sequence[object]], opportunity_columns: dict[str, str]) -> list[Rule]:
+def read_rules(hm: HeaderMap, rows: Sequence[Sequence[Cell]], opportunity_columns: dict[str, str]) -> list[Rule]:
     """The Rules tab in priority order; `opportunity_columns` maps folded header names to column keys."""
     rules = []
     for row_no, row in body_rows(rows):
@@ -257,7 +258,7 @@ def _lenient(parse, raw):
         return None
 
 
-def read_followups(hm: HeaderMap, rows: Sequence[Sequence[object]]) -> list[FollowUp]:
+def read_followups(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[FollowUp]:
     """The Follow-ups tab; a date nobody can read is left out of Last contact rather than guessed."""
     return [FollowUp(
         row=row_no,
@@ -277,7 +278,7 @@ class Opportunity:
     """One row of Opportunities: its sheet row number and raw cells by column key."""
 
     row: int
-    cells: dict[str, object]
+    cells: dict[str, Cell]
 
     def text(self, key: str) -> str:
         return v.text(self.cells.get(key))
@@ -301,7 +302,7 @@ class Opportunity:
         return _lenient(v.parse_amount, self.cells.get("amount"))
 
 
-def read_opportunities(hm: HeaderMap, rows: Sequence[Sequence[object]]) -> list[Opportunity]:
+def read_opportunities(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Opportunity]:
     """Every non-blank row of Opportunities, known columns by key and other columns by folded header."""
     keys = {i: key for key, i in hm.index.items()}
     for i, header in enumerate(hm.headers):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from ..ports import ChartSpec
+from ..ports import Cell, ChartSpec
 from .model import LOST, OPEN, WON, Opportunity, Pipeline, Rep, Stage
 from .remind import Reminder, owner_label
 from .schema import SUMMARY, normalize
@@ -55,7 +55,7 @@ _TEXT = {
 class SummaryGrid:
     """The whole Summary tab from row 1, plus its funnel chart and which cells hold percents or money."""
 
-    rows: list[list[object]]
+    rows: list[list[Cell]]
     chart: ChartSpec
     formats: dict[tuple[int, int], str] = field(default_factory=dict)
     """Number format per cell, keyed by (1-based row, 0-based column): PERCENT or AMOUNT."""
@@ -65,10 +65,10 @@ class _Grid:
     """Collect rows and remember which cells need a number format."""
 
     def __init__(self) -> None:
-        self.rows: list[list[object]] = []
+        self.rows: list[list[Cell]] = []
         self.formats: dict[tuple[int, int], str] = {}
 
-    def add(self, cells: Sequence[object] = (), *, amounts: Sequence[int] = (), percents: Sequence[int] = ()) -> int:
+    def add(self, cells: Sequence[Cell] = (), *, amounts: Sequence[int] = (), percents: Sequence[int] = ()) -> int:
         """Append a row and return its 1-based sheet row number."""
         self.rows.append(list(cells))
         row = len(self.rows)
@@ -86,10 +86,10 @@ def build_summary(opps: Sequence[Opportunity], pipeline: Pipeline, team: Sequenc
     words = _TEXT.get(language, _TEXT["en"])
     staged = [(opp, pipeline.find(opp.cells.get("stage"))) for opp in opps]
     grid = _Grid()
-    grid.add([words["title"]])
-    grid.add([words["updated"].format(now=now.strftime("%Y-%m-%d %H:%M"))])
+    grid.add([str(words["title"])])
+    grid.add([str(words["updated"]).format(now=now.strftime("%Y-%m-%d %H:%M"))])
     grid.add()
-    grid.add([words["funnel"]])
+    grid.add([str(words["funnel"])])
     grid.add(words["funnel_head"])
     first = _funnel(grid, staged, pipeline, furthest or {}, words)
     last = first + len(pipeline.stages) - 1
@@ -101,8 +101,9 @@ def build_summary(opps: Sequence[Opportunity], pipeline: Pipeline, team: Sequenc
     _sources(grid, staged, words)
     grid.add()
     _losses(grid, staged, words)
-    chart = ChartSpec(tab=SUMMARY.key, title=words["funnel"], first_row=first, last_row=last, category_col=0,
-                      value_col=1, anchor_row=first - 2, anchor_col=TABLE_WIDTH + 1, series_title=words["series"])
+    chart = ChartSpec(tab=SUMMARY.key, title=str(words["funnel"]), first_row=first, last_row=last, category_col=0,
+                      value_col=1, anchor_row=first - 2, anchor_col=TABLE_WIDTH + 1,
+                      series_title=str(words["series"]))
     return SummaryGrid(grid.rows, chart, grid.formats)
 
 

@@ -138,10 +138,10 @@ def _parse_date_text(body: str) -> date | None:
             return None
     m = _WORDY.match(body.casefold())
     if m:
-        d, mon, y = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(4), m.group(6))
+        day, mon, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(4), m.group(6))
         if mon in _MONTHS:
             try:
-                return date(int(y), _MONTHS[mon], int(d))
+                return date(int(year), _MONTHS[mon], int(day))
             except ValueError:
                 return None
     return None

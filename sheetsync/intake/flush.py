@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from sheetsync.core.intake import Submission
-from sheetsync.ports import StoreError
+from sheetsync.ports import Queue, StoreError
 
 from . import defaults
-from .queue import IntakeQueue
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class IntakeSyncer(Protocol):
     """What the flush needs from sheetsync.sync.Syncer."""
 
-    def flush(self, submissions: list[Submission], now: datetime) -> Any: ...
+    def flush(self, submissions: Sequence[Submission], now: datetime) -> Any: ...
 
 
 @dataclass
@@ -53,7 +53,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def flush_once(queue: IntakeQueue, syncer: IntakeSyncer, now: datetime, batch_size: int = defaults.BATCH_SIZE,
+def flush_once(queue: Queue, syncer: IntakeSyncer, now: datetime, batch_size: int = defaults.BATCH_SIZE,
                lease_seconds: float = defaults.LEASE_SECONDS) -> FlushResult:
     """Claim a batch, land it in one store write, and settle every item; never raise for a store failure."""
     claimed = queue.claim(batch_size, lease_seconds, now)

@@ -6,7 +6,7 @@ reaches the sheet as an Owner cell in a write batch, so that is where new owners
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..core import values as v
@@ -47,7 +47,7 @@ def assigned_leads(snapshot: Snapshot, batch: WriteBatch) -> list[AssignedLead]:
         if cell.tab == "opportunities":
             writes.setdefault(cell.row, {})[cell.col] = cell.value
 
-    def lead(row: dict[int, object], previous: object) -> AssignedLead:
+    def lead(row: Mapping[int, object], previous: object) -> AssignedLead:
         def get(key: str) -> str:
             return v.text(row.get(hm.index[key])) if key in hm.index else ""
         return AssignedLead(get("id"), get("owner"), get("customer"), get("need"), get("phone"), get("contact"),

@@ -58,7 +58,7 @@ def _add_tab(wb: Workbook, spec: TabLayout, currency: str) -> Worksheet:
 
 
 def _add_missing_columns(ws: Worksheet, spec: TabLayout) -> list[str]:
-    present = {column_for(spec.tab, h).key for h in _header_cells(ws) if h and column_for(spec.tab, h)}
+    present = {c.key for h in _header_cells(ws) if h and (c := column_for(spec.tab, h)) is not None}
     names = {normalize(h) for h in _header_cells(ws) if h}
     added = []
     next_col = len([h for h in _header_cells(ws)]) + 1
@@ -80,7 +80,7 @@ def _freeze(ws: Worksheet) -> None:
 
 
 def _column_letters(ws: Worksheet, spec: TabLayout) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for i, header in enumerate(_header_cells(ws), start=1):
         column = column_for(spec.tab, header) if header else None
         if column is not None:

@@ -79,7 +79,7 @@ class SheetXml:
         tag_end = xml.index(b">", open_at) + 1
         if xml[tag_end - 2:tag_end] == b"/>":
             self.start = self.end = tag_end
-            self._empty = (open_at, tag_end)
+            self._empty: tuple[int, int] | None = (open_at, tag_end)
         else:
             self.start, self.end = tag_end, xml.index(b"</sheetData>", tag_end)
             self._empty = None
@@ -134,7 +134,10 @@ class SheetXml:
         for m in _CELL.finditer(inner):
             cell = m.group(0)
             ref = _R.search(cell[: cell.index(b">")])
-            position = column_index(_REF.match(ref.group(1).decode()).group(1)) if ref else position + 1
+            letters = _REF.match(ref.group(1).decode()) if ref else None
+            if ref and letters is None:
+                raise NotSurgical(f"row {number} has a cell reference that is not A1-style")
+            position = column_index(letters.group(1)) if letters else position + 1
             cells[position] = cell
         if _CELL.sub(b"", inner).strip():
             raise NotSurgical(f"row {number} holds something other than cells")

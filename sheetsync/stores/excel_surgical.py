@@ -170,7 +170,8 @@ def _chart_update(parts: WorkbookParts, title: str, spec: ChartSpec) -> dict[str
         m = _RANGE.match(ref.decode())
         if m is None:
             raise NotSurgical("the chart's ranges are not simple")
-        found.append(m.groups()[2:] == _RANGE.match(want).groups()[2:])
+        target = _RANGE.match(want)
+        found.append(target is not None and m.groups()[2:] == target.groups()[2:])
     if all(found):
         return {}
     new = iter(wanted)

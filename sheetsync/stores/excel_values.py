@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -37,12 +38,12 @@ def trimmed(row: list[Cell]) -> list[Cell]:
     return row if end == len(row) else row[:end]
 
 
-def normal_row(row: list[Cell] | tuple[Cell, ...]) -> list[Cell]:
+def normal_row(row: Sequence[Cell]) -> list[Cell]:
     """Every cell of a row normalised, trailing blanks dropped."""
     return trimmed([normal(c) for c in row])
 
 
-def normal_rows(rows: list[list[Cell]]) -> list[list[Cell]]:
+def normal_rows(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
     """Rows normalised, with the blank rows at the end dropped (a read never returns those)."""
     out = [normal_row(r) for r in rows]
     while out and not out[-1]:

@@ -135,9 +135,9 @@ def _extra_formats(key: str, rows: Sequence[Sequence[Cell]], first: int, target:
             fmt = None if encoder.column_format(target.kind(col)) else encoder.value_format(value)
             if fmt:
                 extra[(first + i + 1, col)] = fmt
-    for (tab, row, col), kind in (formats or {}).items():
+    for (tab, at_row, at_col), kind in (formats or {}).items():
         if tab == key:
-            extra[(row, col)] = encoder.column_format(kind) or PERCENT_FORMAT
+            extra[(at_row, at_col)] = encoder.column_format(kind) or PERCENT_FORMAT
     return extra
 
 

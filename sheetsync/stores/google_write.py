@@ -167,8 +167,8 @@ def _verify_rows(check: Check, rows: list[list[Cell]]) -> None:
                                 f"(was {_describe(expected)}, now {_describe(current)}): someone edited it; "
                                 "reading the sheet again.")
     for row_no in sorted(check.rows):
-        before = _trimmed(data.rows[row_no - 1]) if row_no - 1 < len(data.rows) else []
-        if now[row_no - 1] != before:
+        read_row = _trimmed(data.rows[row_no - 1]) if row_no - 1 < len(data.rows) else []
+        if now[row_no - 1] != read_row:
             raise StoreConflict(f"'{title}' row {row_no} was edited since it was read; reading the sheet again.")
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from sheetsync.core.schema import OPPORTUNITIES
@@ -21,12 +21,18 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
 
+class Headers(Protocol):
+    """Request headers as a source reads them: a case-insensitive get (werkzeug's Headers, or a dict in tests)."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class HookRequest:
     """The parts of an HTTP request a source reads: raw body bytes, headers, query string, media type."""
 
     body: bytes
-    headers: Mapping[str, str]
+    headers: Headers
     args: Mapping[str, str] = field(default_factory=dict)
     mimetype: str = JSON
 
