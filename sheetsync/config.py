@@ -256,6 +256,8 @@ KEYS: tuple[Key, ...] = (
         "Tries before a submission the sheet keeps refusing is listed as needing attention (1 to 1000)."),
     Key("intake_max_age_hours", _int_range("intake_max_age_hours", 1, 8_760, "hours"),
         "Hours a submission the sheet keeps refusing may wait before it is listed as needing attention."),
+    Key("owner_reassign_share", _share,
+        "Largest share (0 to 1) of deals that had an owner at the last sync one sync may assign again."),
     Key("google_spreadsheet", _named_text("google_spreadsheet"), "Google Sheet ID or full URL (store = google)."),
     Key("google_credentials", _named_text("google_credentials"), "Path of the service-account JSON key file."),
     Key("google_credentials_json", _named_text("google_credentials_json"),
@@ -310,6 +312,8 @@ class Config:
     """Sources that accept posts without a signature; every other source needs a secret."""
     intake_max_attempts: int = 8
     intake_max_age_hours: int = 24
+    owner_reassign_share: float = 0.2
+    """A sync that would assign owners again to more than this share of deals that had one stops instead."""
     google_spreadsheet: str = ""
     google_credentials: str = ""
     google_credentials_json: str = ""

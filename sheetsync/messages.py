@@ -40,6 +40,43 @@ EN: dict[str, str] = {
     "nothinglost.manager": "(manager)",
     "nothinglost.read_only_file": "The workbook {path} is read-only, so sheetsync wrote nothing: make it writable "
                                   "(file Properties > untick Read-only, or `chmod u+w`) or point `workbook` at a copy.",
+    "nothinglost.renamed_guess": " If it was renamed: '{header}' is the only header here sheetsync does not know.",
+    "nothinglost.not_added.id": "Did not add '{column}' to '{title}': it has rows, and an empty ID column would give "
+                                "every row a new ID (History would lose track of every deal). Rename the ID column "
+                                "back to '{en}' or '{zh}', or undo its deletion.",
+    "nothinglost.not_added.owner": "Did not add '{column}' to '{title}': it has rows, and an empty Owner column would "
+                                   "make the next sync assign every open deal again. Rename the owner column back to "
+                                   "'{en}' or '{zh}', or add the column yourself if the tab never had one (the next "
+                                   "sync then assigns every open deal).",
+    "nothinglost.not_added.stage": "Did not add '{column}' to '{title}': it has rows, and an empty Stage column would "
+                                   "put every deal back at the first stage. Rename the stage column back to '{en}' or "
+                                   "'{zh}', or add the column yourself if the tab never had one.",
+    "nothinglost.not_added.last_contact": "Did not add '{column}' to '{title}': it has rows, and an empty column would "
+                                          "be filled from Follow-ups, hiding the dates people typed. Rename it back to "
+                                          "'{en}' or '{zh}', or add it yourself if the tab never had one.",
+    "nothinglost.not_added.next_follow_up": "Did not add '{column}' to '{title}': it has rows, and an empty column "
+                                            "would be filled with proposed dates, hiding the ones people planned. "
+                                            "Rename it back to '{en}' or '{zh}', or add it yourself if the tab never "
+                                            "had one.",
+    "nothinglost.missing_system": "Column '{en}' ({zh}) is missing from '{title}': run `sheetsync init` to add it "
+                                  "(sheetsync fills it; nothing people typed changes).",
+    "nothinglost.missing_renamed": "Column '{en}' ({zh}) is missing from '{title}': it was probably renamed to "
+                                   "'{header}', the only header here sheetsync does not know. If so, rename "
+                                   "'{header}' back to '{en}' (or {zh}) and sync again; adding a "
+                                   "new empty column instead would make sheetsync treat every row as blank there.",
+    "nothinglost.missing_renamed_one_of": "Column '{en}' ({zh}) is missing from '{title}': one of {headers} is "
+                                          "probably it, renamed. Rename that one back to '{en}' (or {zh}) and sync "
+                                          "again; adding a new empty column instead would make sheetsync treat every "
+                                          "row as blank there.",
+    "nothinglost.missing_deleted": "Column '{en}' ({zh}) is missing from '{title}': if it was deleted, undo that or "
+                                   "restore it from the version history; if the tab never had it, add a column headed "
+                                   "'{en}' yourself (sheetsync then fills its blank cells).",
+    "nothinglost.reassign_refused": "This sync stopped before writing: it would assign owners again to {count} of the "
+                                    "{had} deals that had an owner at the last sync ({ids}), because their {column} "
+                                    "cells are blank now. If the owner column was renamed, cleared or pasted over by "
+                                    "mistake, undo that (rename it back, or restore the values from the version "
+                                    "history). To reassign them on purpose, set owner_reassign_share = 1 in "
+                                    "sheetsync.toml for one sync (it is {share} now).",
     "nothinglost.read_only_folder": "The folder {folder} is read-only, so sheetsync cannot save {path} there and wrote "
                                     "nothing: make the folder writable or move the workbook (setting `workbook`).",
     # discipline
@@ -145,6 +182,39 @@ ZH: dict[str, str] = {
     "nothinglost.manager": "（主管）",
     "nothinglost.read_only_file": "工作簿 {path} 是只读的，sheetsync 没有写入任何内容：请取消只读"
                                   "（文件属性 > 取消勾选“只读”，或 `chmod u+w`），或把 `workbook` 指向一个副本。",
+    "nothinglost.renamed_guess": "如果是被改名了：「{header}」是这里 sheetsync 唯一不认识的表头。",
+    "nothinglost.not_added.id": "没有向「{title}」添加「{column}」列：该表已有数据，空的编号列会让每一行得到新编号（"
+                                "变更记录将无法对应原商机）。请把编号列改回「{en}」或「{zh}」，"
+                                "或撤销删除。",
+    "nothinglost.not_added.owner": "没有向「{title}」添加「{column}」列：该表已有数据，空的负责人列会让下次同步重新分"
+                                   "配所有进行中的商机。请把负责人列改回「{en}」或「{zh}」；"
+                                   "如果该表从未有过这一列，请自行添加（下次同步会为所有进行中的商机分配负责人）。",
+    "nothinglost.not_added.stage": "没有向「{title}」添加「{column}」列：该表已有数据，空的阶段列会把所有商机退回第一"
+                                   "个阶段。请把阶段列改回「{en}」或「{zh}」；"
+                                   "如果该表从未有过这一列，请自行添加。",
+    "nothinglost.not_added.last_contact": "没有向「{title}」添加「{column}」列：该表已有数据，空列会按跟进记录填写，"
+                                          "掩盖大家填写过的日期。请把它改回「{en}」或「{zh}」；"
+                                          "如果从未有过这一列，请自行添加。",
+    "nothinglost.not_added.next_follow_up": "没有向「{title}」添加「{column}」列：该表已有数据，空列会被填入建议日期"
+                                            "，掩盖大家计划的日期。请把它改回「{en}」或「{zh}」；"
+                                            "如果从未有过这一列，请自行添加。",
+    "nothinglost.missing_system": "「{title}」缺少「{zh}」（{en}）列：运行 `sheetsync init` 添加（由 sheetsync 填写，"
+                                  "不会改动大家填写的内容）。",
+    "nothinglost.missing_renamed": "「{title}」缺少「{zh}」（{en}）列：它可能被改名为「{header}」"
+                                   "（这里 sheetsync 唯一不认识的表头）。如果是，请把「{header}」"
+                                   "改回「{zh}」（或 {en}）后再同步；"
+                                   "如果另加一个空列，sheetsync 会把每一行都当作空白处理。",
+    "nothinglost.missing_renamed_one_of": "「{title}」缺少「{zh}」（{en}）列：{headers} 中可能有一列就是它（表头被改"
+                                          "名）。请把那一列改回「{zh}」（或 {en}）"
+                                          "后再同步；如果另加一个空列，sheetsync 会把每一行都当作空白处理。",
+    "nothinglost.missing_deleted": "「{title}」缺少「{zh}」（{en}）列：如果是被删除了，请撤销或从版本历史恢复；如果该"
+                                   "表从未有过这一列，请自行添加表头为「{zh}」的列（"
+                                   "sheetsync 之后会填写其中的空白单元格）。",
+    "nothinglost.reassign_refused": "本次同步在写入前已停止：它将为上次同步时已有负责人的 {had} 条商机中的 {count} 条"
+                                    "重新分配负责人（{ids}），因为它们的「{column}」"
+                                    "现在是空的。如果负责人列被误改名、清空或覆盖，请先撤销（改回列名，或从版本历史恢"
+                                    "复）。如确需重新分配，请在 sheetsync.toml 中设置 "
+                                    "owner_reassign_share = 1 后同步一次（当前为 {share}）。",
     "nothinglost.read_only_folder": "文件夹 {folder} 是只读的，sheetsync 无法在其中保存 {path}，没有写入任何内容："
                                     "请让该文件夹可写，或把工作簿移到别处（设置 `workbook`）。",
     # discipline

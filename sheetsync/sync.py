@@ -168,7 +168,8 @@ class Syncer:
         language = detect_language(snapshot, self.config.template)
         return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
                          seen=self.state.seen(), new_id=self._new_id, history_exclude=self.config.history_exclude,
-                         attention=attention, policy=self.policy())
+                         attention=attention, policy=self.policy(),
+                         reassign_share=self.config.owner_reassign_share)
 
     def preview(self, now: datetime | None = None) -> Plan:
         """Plan a sync cycle without writing anything or keeping its state (for previews)."""

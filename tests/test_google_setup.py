@@ -51,13 +51,16 @@ def test_setup_on_an_existing_sheet_appends_missing_columns_and_keeps_order_and_
     lines = store.setup(layout)
     row = fake.values("商机")
     assert row[0][:5] == own and row[1][:5] == ["Acme", "call back", "13800138000", "OPP-1", "Lead"]
-    added = [h for h in HEAD if h not in ("Customer", "Phone", "ID", "Stage")]
+    held_back = ("Owner", "Last contact", "Next follow-up")  # blank, they would change what the next sync does
+    added = [h for h in HEAD if h not in ("Customer", "Phone", "ID", "Stage", *held_back)]
     assert row[0][5:] == added and len(row) == 2  # no example rows in a tab people already use
     assert "Added column 'Created' to '商机'" in lines and not any("Added tab '商机'" in line for line in lines)
+    assert any(line.startswith("没有向「商机」添加「负责人」列") and "「My notes」" in line for line in lines)
     sheet = fake.sheet("商机")
     assert sheet.cols >= len(own) + len(added)
     assert sheet.cell_meta(1, 4)["validation"]["condition"]["type"] == "ONE_OF_RANGE"
-    assert store.setup(layout) == []
+    again = store.setup(layout)
+    assert len(again) == len(held_back) and all(line.startswith("没有向「商机」添加") for line in again)
 
 
 def test_setup_keeps_a_dropdown_and_formats_people_already_set(fake, store, layout):

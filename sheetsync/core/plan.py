@@ -17,6 +17,7 @@ from .history import changes, seen_values, tracked_keys
 from .model import Opportunity, phone_key
 from .policy import Policy
 from .remind import Reminder, propose_follow_ups, reminders
+from .safety import check_reassignment
 from .summary import build_summary
 from .validate import status_text, validate
 from .workbook import Workbook, read_workbook
@@ -193,12 +194,15 @@ def find_duplicates(wb: Workbook, policy: Policy, today: date) -> dict[int, Any]
 
 def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapping[str, Any],
               seen: Mapping[str, Mapping[str, Any]], new_id: NewId, history_exclude: Sequence[str] = (),
-              attention: Sequence[SetAside] = (), policy: Policy | None = None) -> Plan:
+              attention: Sequence[SetAside] = (), policy: Policy | None = None,
+              reassign_share: float | None = None) -> Plan:
     """Plan one cycle; `now` is naive wall time in the team's timezone.
 
     `history_exclude` names Opportunities columns History does not log (header names or keys).
     `attention` lists intake items set aside as needing attention; they become Reminders rows for the manager.
     `policy` holds the discipline settings (duplicates, handover, reclaim).
+    `reassign_share` stops the cycle (ReassignRefused) before it assigns owners again to more than that share
+    of the deals that had an owner at the last sync.
     """
     policy = policy or Policy()
     wb = read_workbook(snapshot, language)
@@ -225,6 +229,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
                                                   cursors, today, language)
     assignments = routed + assignments
     by_row = {o.row: o for o in wb.opportunities}
+    check_reassignment([by_row[a.row].id for a in assignments], seen, reassign_share, language)
     for a in assignments:
         w.set(by_row[a.row], "owner", a.owner, fill=True)
         w.set(by_row[a.row], "assigned_by", a.rule)

@@ -300,10 +300,9 @@ def map_headers(tab: Tab, title: str, headers: Sequence[object],
     needed = [c.key for c in tab.columns if c.required] if required is None else list(required)
     for key in needed:
         if key not in index:
-            col = tab.column(key)
-            raise LayoutError(
-                f"Column '{col.en}' ({col.zh}) is missing from '{title}': add a column with that header "
-                f"(or run `sheetsync init` to add missing columns).")
+            from .safety import missing_column  # advice that never adds a blank column people's data lives in
+
+            raise LayoutError(missing_column(tab, title, tab.column(key), cells))
     return HeaderMap(tab, title, tuple(cells), index)
 
 

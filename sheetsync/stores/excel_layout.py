@@ -13,6 +13,7 @@ from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..core.safety import held_back, not_added
 from ..core.schema import SYSTEM, column_for, find_tab, normalize
 from ..template import Layout, TabLayout
 from .excel_cells import set_cell
@@ -57,6 +58,11 @@ def _add_tab(wb: Workbook, spec: TabLayout, currency: str) -> Worksheet:
     return ws
 
 
+def _has_rows(ws: Worksheet) -> bool:
+    """Tell whether a tab holds anything below its header row."""
+    return any(value not in (None, "") for row in ws.iter_rows(min_row=2, values_only=True) for value in row)
+
+
 def _add_missing_columns(ws: Worksheet, spec: TabLayout) -> list[str]:
     present = {c.key for h in _header_cells(ws) if h and (c := column_for(spec.tab, h)) is not None}
     names = {normalize(h) for h in _header_cells(ws) if h}
@@ -64,8 +70,12 @@ def _add_missing_columns(ws: Worksheet, spec: TabLayout) -> list[str]:
     next_col = len([h for h in _header_cells(ws)]) + 1
     while next_col > 1 and ws.cell(row=1, column=next_col - 1).value in (None, ""):
         next_col -= 1
+    keep_out = held_back(spec.tab, _has_rows(ws))
     for header, column in zip(spec.headers, spec.columns, strict=True):
         if column.key in present or normalize(header) in names:
+            continue
+        if column.key in keep_out:
+            added.append(not_added(spec.tab, ws.title, column, _header_cells(ws)))
             continue
         set_cell(ws, 1, next_col - 1, header)
         _style_header(ws, next_col, column)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.safety import held_back, not_added
 from ..core.schema import OPPORTUNITIES, STAGES, SUMMARY, SYSTEM, Column, column_for, column_letter
 from ..core.summary import FUNNEL_FIRST_ROW, TABLE_WIDTH
 from ..ports import Cell, ChartSpec
@@ -136,6 +137,9 @@ class SetupPlan:
             if column is not None:
                 placed.positions.setdefault(column.key, i)
         missing = [(c, h) for c, h in zip(tl.columns, tl.headers, strict=True) if c.key not in placed.positions]
+        keep_out = held_back(tl.tab, any(_entered(cell) not in (None, "") for cell in top.row2))
+        self.lines += [not_added(tl.tab, sheet.title, c, top.header) for c, _ in missing if c.key in keep_out]
+        missing = [(c, h) for c, h in missing if c.key not in keep_out]
         next_col = len(top.header)
         if next_col + len(missing) > sheet.cols:
             self.requests.append({"appendDimension": {"sheetId": sheet.sheet_id, "dimension": "COLUMNS",
@@ -162,7 +166,8 @@ class SetupPlan:
             header_fixes.append("frozen")
         if header_fixes:
             self.lines.append(f"Made the header row of '{sheet.title}' {' and '.join(header_fixes)}")
-        formatted = [c.en for c in tl.columns if self._format_column(placed, c) and c.key not in placed.new_columns]
+        formatted = [c.en for c in tl.columns if c.key in placed.positions and self._format_column(placed, c)
+                     and c.key not in placed.new_columns]
         if formatted:
             self.lines.append(f"Set number formats on '{sheet.title}' columns {', '.join(formatted)}")
 
