@@ -73,6 +73,16 @@ def test_a_similar_company_name_is_a_weak_signal():
     assert match is not None and match.signal == "similar" and not match.strong
 
 
+def test_the_oldest_similar_name_wins_among_many_rows_of_every_length():
+    rows = [_opp(10 + i, f"Unrelated Trading {i:05d} {'x' * (i % 7)}", created="2026-09-01") for i in range(600)]
+    rows.append(_opp(900, "Shenzen Brightstar Electronic", created="2026-10-05"))
+    rows.append(_opp(901, "Shenzhen Brightstar Electronics", created="2026-10-02"))  # older, another length
+    rows.append(_opp(902, "Shenzhen Brightstar Electronics Ltd", created="2026-11-20"))
+    new = _opp(3, "Shenzhen Brightstar Electronic", created="2026-11-27")
+    match = _find(rows, new)
+    assert match is not None and match.signal == "similar" and match.original.row == 901
+
+
 def test_the_earlier_deal_is_the_original_not_the_new_one():
     old = _opp(5, "Acme", phone="13800138000", created="2026-10-01")
     new = _opp(2, "Acme", phone="13800138000", created="2026-11-27")

@@ -9,9 +9,10 @@ not change who owns the row.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -115,17 +116,24 @@ class DuplicateIndex:
         self.region = region
         self._age: dict[int, tuple[datetime, int]] = {}
         self._keys: dict[tuple[str, str], list[Opportunity]] = {}
-        self._names: dict[str, list[tuple[str, Opportunity]]] = {}
+        self._names: dict[str, dict[int, list[tuple[str, Opportunity]]]] = {}
+        """Fuzzy-matchable names by first character, then by length (lengths too far apart never match)."""
+        self._choices: dict[tuple[str, int], list[str]] = {}
+        self._ages: dict[tuple[str, int], list[tuple[datetime, int]]] = {}
         for seq, opp in enumerate(opportunities):
             created = _lenient_datetime(opp.cells.get("created")) or datetime.max
             self._age[id(opp)] = (created, seq)
         for opp in sorted(opportunities, key=lambda o: self._age[id(o)]):
             if not is_protected(opp, pipeline, today, protect_days):
                 continue
-            for signal, key in self.identities(opp):
-                self._keys.setdefault((signal, key), []).append(opp)
-                if signal == NAME and len(key) >= SIMILAR_MIN_LENGTH:
-                    self._names.setdefault(key[0], []).append((key, opp))
+            self._register(opp)
+
+    def _register(self, opp: Opportunity) -> None:
+        for signal, key in self.identities(opp):
+            self._keys.setdefault((signal, key), []).append(opp)
+            if signal == NAME and len(key) >= SIMILAR_MIN_LENGTH:
+                self._names.setdefault(key[0], {}).setdefault(len(key), []).append((key, opp))
+                self._choices.pop((key[0], len(key)), None)
 
     def identities(self, opp: Opportunity) -> list[tuple[str, str]]:
         """The (signal, key) pairs an opportunity can be found by."""
@@ -141,10 +149,7 @@ class DuplicateIndex:
     def add(self, opp: Opportunity) -> None:
         """Register a row that is not in the sheet yet (a form lead of this batch), newest so far."""
         self._age[id(opp)] = (datetime.max, len(self._age) + (1 << 40))
-        for signal, key in self.identities(opp):
-            self._keys.setdefault((signal, key), []).append(opp)
-            if signal == NAME and len(key) >= SIMILAR_MIN_LENGTH:
-                self._names.setdefault(key[0], []).append((key, opp))
+        self._register(opp)
 
     def find(self, opp: Opportunity) -> Match | None:
         """The oldest earlier protected opportunity this one duplicates, by the strongest signal that matches."""
@@ -156,13 +161,39 @@ class DuplicateIndex:
         name = next((key for signal, key in keys if signal == NAME), "")
         if len(name) < SIMILAR_MIN_LENGTH:
             return None
-        bucket = self._names.get(name[0], [])
-        hits = process.extract(name, [k for k, _ in bucket], scorer=fuzz.ratio, score_cutoff=SIMILARITY,
-                               limit=None)
-        earlier = [bucket[i][1] for _, _, i in hits if self._earlier(bucket[i][1], opp)]
-        if not earlier:
-            return None
-        return Match(min(earlier, key=lambda o: self._age[id(o)]), SIMILAR)
+        age = self._age.get(id(opp), (datetime.max, 1 << 60))
+        best: Opportunity | None = None
+        for length, bucket in self._names.get(name[0], {}).items():
+            # fuzz.ratio is 100 * (1 - indel distance / total length), and the distance is at least the
+            # difference in length: names whose lengths differ this much can never reach SIMILARITY.
+            if abs(length - len(name)) * 100 > (100 - SIMILARITY) * (length + len(name)):
+                continue
+            choices = self._choices.get((name[0], length))
+            if choices is None:
+                choices = self._choices[(name[0], length)] = [k for k, _ in bucket]
+                self._ages[(name[0], length)] = [self._age[id(o)] for _, o in bucket]
+            # buckets are oldest first, so the earlier rows are a prefix and the first hit is the oldest
+            end = bisect.bisect_left(self._ages[(name[0], length)], age)
+            found = _oldest_hit(name, choices, end, lambda i, bucket=bucket: self._earlier(bucket[i][1], opp))
+            if found is not None and (best is None or self._age[id(bucket[found][1])] < self._age[id(best)]):
+                best = bucket[found][1]
+        return None if best is None else Match(best, SIMILAR)
+
+
+def _oldest_hit(name: str, choices: Sequence[str], end: int, earlier: Callable[[int], bool]) -> int | None:
+    """The first index below `end` whose name is SIMILARITY-close to `name` and passes `earlier`.
+
+    Scans in growing windows from the start, so a hit among the oldest rows is found without scoring the rest.
+    """
+    start, window = 0, 64
+    while start < end:
+        stop = min(end, start + window)
+        hits = process.extract(name, choices[start:stop], scorer=fuzz.ratio, score_cutoff=SIMILARITY, limit=None)
+        for i in sorted(start + i for _, _, i in hits):
+            if earlier(i):
+                return i
+        start, window = stop, window * 4
+    return None
 
 
 def _lenient_datetime(raw: object) -> datetime | None:
