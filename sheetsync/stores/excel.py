@@ -162,16 +162,17 @@ class ExcelStore(Store):
             if (st.st_mtime_ns, st.st_size, st.st_ino) != version:
                 raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
             data = fh.read()
-        new = rewrite(data, edits, batch.charts, titles)
-        if new is None:
+        rewritten = rewrite(data, edits, batch.charts, titles)
+        if rewritten is None:
             return
+        new, parts = rewritten
 
         def save(tmp: str) -> None:
             with open(tmp, "wb") as out:
                 out.write(new)
 
         try:
-            written = self._save_atomically(save, version)
+            written = self._save_atomically(save, version, parts)
         except BaseException:
             self._rows, self._version = {}, None
             raise
@@ -251,8 +252,12 @@ class ExcelStore(Store):
             os.umask(umask)
             return 0o666 & ~umask
 
-    def _save_atomically(self, save: Callable[[str], None], expected: object) -> tuple[int, int, int]:
-        """Write through `save` to a temp file beside the workbook, then swap it in; return the new version."""
+    def _save_atomically(self, save: Callable[[str], None], expected: object,
+                         changed: Collection[str] | None = None) -> tuple[int, int, int]:
+        """Write through `save` to a temp file beside the workbook, then swap it in; return the new version.
+
+        `changed` names the parts the save re-wrote when every other part was copied as it was.
+        """
         check_writable(self.path)
         try:
             fd, tmp = tempfile.mkstemp(prefix=temp_prefix(self.path), suffix=TEMP_SUFFIX, dir=self.path.parent)
@@ -261,7 +266,7 @@ class ExcelStore(Store):
         os.close(fd)
         try:
             save(tmp)
-            check_xlsx(tmp)
+            check_xlsx(tmp, changed)
             os.chmod(tmp, self._mode())
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..ports import Cell
 from .excel_zip import NotSurgical
 
-_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_ROW_START = re.compile(rb"<row\b")
 _CELL = re.compile(rb"<c\b[^>]*?(?:/>|>.*?</c>)", re.S)
 _R = re.compile(rb'\sr="([^"]*)"')
 _S = re.compile(rb'\ss="(\d+)"')
@@ -85,14 +85,16 @@ class SheetXml:
             self._empty = None
         self.rows: list[int] = []
         self.spans: list[tuple[int, int]] = []
+        """Each row's bytes run from its start tag to the next row's (whitespace between rows included)."""
         previous = 0
-        for m in _ROW.finditer(xml, self.start, self.end):
-            tag = m.group(0)[: m.group(0).index(b">") + 1]
+        starts = [m.start() for m in _ROW_START.finditer(xml, self.start, self.end)]
+        for i, at in enumerate(starts):
+            tag = xml[at: xml.index(b">", at) + 1]
             number = _int_attr(_R, tag) or previous + 1
             if number <= previous:
                 raise NotSurgical("rows out of order")
             self.rows.append(number)
-            self.spans.append(m.span())
+            self.spans.append((at, starts[i + 1] if i + 1 < len(starts) else self.end))
             previous = number
         self.formula_replaced = False
         self.col_styles = self._col_styles()
@@ -119,6 +121,9 @@ class SheetXml:
         if old is None:
             tag, inner, row_style = b'<row r="%d">' % number, b"", None
         else:
+            old = old.rstrip()
+            if not (old.endswith(b"</row>") or old.endswith(b"/>")):
+                raise NotSurgical(f"row {number} is followed by something other than rows")
             close = old.index(b">") + 1
             tag = old[:close]
             if tag.endswith(b"/>"):

@@ -179,8 +179,9 @@ def _chart_update(parts: WorkbookParts, title: str, spec: ChartSpec) -> dict[str
                                       xml)}
 
 
-def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec], titles: Mapping[str, str]) -> bytes | None:
-    """The new package bytes for `edits` and `charts`, or None when the package already holds them."""
+def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec],
+            titles: Mapping[str, str]) -> tuple[bytes, list[str]] | None:
+    """The new package bytes for `edits` and `charts` and the parts re-written; None when nothing changes."""
     pkg = Package(data)
     parts = WorkbookParts(pkg)
     changed: dict[str, bytes] = {}
@@ -201,4 +202,4 @@ def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec], titles: Mapp
         changed[parts.styles_part] = parts._styles.render()
     if formulas_replaced and "xl/calcChain.xml" in pkg.names:
         raise NotSurgical("a formula cell is overwritten and the calculation chain must be rebuilt")
-    return pkg.rewrite(changed)
+    return pkg.rewrite(changed), sorted(changed)
