@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import phonenumbers
 from rapidfuzz import fuzz, process
@@ -146,6 +146,9 @@ class DuplicateIndex:
             return False
         return self._age.get(id(candidate), (datetime.max, 1 << 60)) < self._age.get(id(opp), (datetime.max, 1 << 60))
 
+    def _earlier_in(self, bucket: list[tuple[str, Opportunity]], opp: Opportunity, i: int) -> bool:
+        return self._earlier(bucket[i][1], opp)
+
     def add(self, opp: Opportunity) -> None:
         """Register a row that is not in the sheet yet (a form lead of this batch), newest so far."""
         self._age[id(opp)] = (datetime.max, len(self._age) + (1 << 40))
@@ -174,7 +177,7 @@ class DuplicateIndex:
                 self._ages[(name[0], length)] = [self._age[id(o)] for _, o in bucket]
             # buckets are oldest first, so the earlier rows are a prefix and the first hit is the oldest
             end = bisect.bisect_left(self._ages[(name[0], length)], age)
-            found = _oldest_hit(name, choices, end, lambda i, bucket=bucket: self._earlier(bucket[i][1], opp))
+            found = _oldest_hit(name, choices, end, partial(self._earlier_in, bucket, opp))
             if found is not None and (best is None or self._age[id(bucket[found][1])] < self._age[id(best)]):
                 best = bucket[found][1]
         return None if best is None else Match(best, SIMILAR)
