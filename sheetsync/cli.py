@@ -14,18 +14,17 @@ from pathlib import Path
 import click
 
 from . import config as cfg
+from .backends import open_backend
 from .core.schema import LayoutError
-from .intake.queue import IntakeQueue, set_aside
 from .lock import WAIT_SECONDS, WriterBusy, busy_message, pipeline_lock
 from .messages import say
-from .notify.notifier import Notifier
-from .ports import StoreError
-from .state import State
+from .pipelines import Pipeline, open_pipelines
+from .ports import Queue, QueueUnavailable, StoreError
 from .stores import lock_target, open_store
 from .sync import Syncer
 from .template import load_layout
 
-USER_ERRORS = (cfg.ConfigError, LayoutError, StoreError)
+USER_ERRORS = (cfg.ConfigError, LayoutError, StoreError, QueueUnavailable)
 VERBOSE_FLAGS = re.compile(r"^(-v+|--verbose)$")
 SERVICES = ("serve", "worker")
 """Commands that run until stopped; they log one line per cycle without -v."""
@@ -83,19 +82,8 @@ def _load(config_path: str | None) -> cfg.Config:
 
 
 def build_syncer(config: cfg.Config, role: str = "sync") -> Syncer:
-    """A Syncer for the configured store and state directory, holding the pipeline's writer lock as `role`.
-
-    Its notifier queues "new lead" notices after every write and the digests that are due after every sync.
-    """
-    queue = IntakeQueue.for_config(config)
-    writer = pipeline_lock(config.state_path, lock_target(config), role)
-    syncer = Syncer(open_store(config), config, State(config.state_path), writer=writer,
-                    attention=lambda: set_aside(queue, config.tz))
-    notifier = Notifier.for_config(config)
-    syncer.notifier = notifier
-    syncer.after_write.append(notifier.on_write)
-    syncer.after_sync.append(notifier.on_sync)
-    return syncer
+    """A Syncer for the configured store, its state where database_url says, holding the writer lock as `role`."""
+    return Pipeline(config.workspace_name, config, open_backend(config), role).syncer()
 
 
 def _add_missing_secrets(config: cfg.Config) -> tuple[cfg.Config, dict[str, str], str]:
@@ -164,11 +152,15 @@ def init(config_path: str | None, template: str | None, workbook: str | None, st
 @main.command()
 @click.option("--wait", type=click.FloatRange(min=0), default=WAIT_SECONDS, show_default=True,
               help="Seconds to wait for another sheetsync process (serve, worker) to finish its cycle.")
+@click.option("--workspace", "workspace", help="Sync only this workspace (default: every workspace).")
 @click.pass_obj
-def sync(config_path: str | None, wait: float) -> None:
+def sync(config_path: str | None, wait: float, workspace: str | None) -> None:
     """Run one sync cycle: IDs, owners, checks, reminders, history and the Summary tab."""
     config = _load(config_path)
     language = config.template
+    if workspace is not None or config.workspaces:
+        _sync_workspaces(config, wait, workspace)
+        return
     try:
         syncer = build_syncer(config)
         syncer.lock_wait = wait
@@ -182,6 +174,36 @@ def sync(config_path: str | None, wait: float) -> None:
         sent = syncer.notifier.deliver()
         if sent.sent or sent.failed:
             click.echo(say("notify.cli_sent", language, sent=sent.sent, failed=sent.failed))
+
+
+def _sync_workspaces(config: cfg.Config, wait: float, workspace: str | None) -> None:
+    """Sync one named workspace or every workspace; one failing never stops the others."""
+    try:
+        backend = open_backend(config)
+        pipelines = open_pipelines(config, backend, workspace, role="sync")
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
+    failed = []
+    for pipeline in pipelines:
+        try:
+            if not pipeline.lock.acquire(timeout=wait):
+                raise WriterBusy(busy_message(pipeline.lock.holder(), f"workspace {pipeline.label}",
+                                              pipeline.config.template))
+            syncer = pipeline.syncer()
+            syncer.lock_wait = wait
+            report = syncer.run_cycle(datetime.now(timezone.utc))
+            click.echo(f"[{pipeline.label}] " + say("page.synced", pipeline.config.template,
+                                                    store=syncer.store.describe(), report=report.line()))
+        except USER_ERRORS as exc:
+            if len(pipelines) == 1:
+                raise click.ClickException(str(exc)) from exc
+            failed.append(pipeline.label)
+            click.echo(f"[{pipeline.label}] Error: {exc}", err=True)
+        finally:
+            pipeline.close()
+    backend.close()
+    if failed:
+        raise click.ClickException(f"Workspace(s) {', '.join(failed)} did not sync; the others did.")
 
 
 def _is_terminal() -> bool:
@@ -211,10 +233,11 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     config = _load(config_path)
     try:
         config = config.with_values(**{k: v for k, v in (("host", host), ("port", port)) if v is not None})
-        syncer = build_syncer(config, "serve")
+        syncer = None if config.workspaces else build_syncer(config, "serve")
+        where = syncer.store.describe() if syncer else "workspaces " + ", ".join(config.workspace_names())
 
         def ready(url: str) -> None:
-            click.echo(say("page.serving", config.template, url=url, store=syncer.store.describe(),
+            click.echo(say("page.serving", config.template, url=url, store=where,
                            interval=config.sync_interval), err=True)
 
         run_server(config, syncer, on_ready=ready, notice=_notice)
@@ -230,10 +253,11 @@ def worker(config_path: str | None) -> None:
 
     config = _load(config_path)
     try:
-        syncer = build_syncer(config, "worker")
+        syncer = None if config.workspaces else build_syncer(config, "worker")
+        where = syncer.store.describe() if syncer else "workspaces " + ", ".join(config.workspace_names())
 
         def ready() -> None:
-            click.echo(say("page.worker_started", config.template, store=syncer.store.describe(),
+            click.echo(say("page.worker_started", config.template, store=where,
                            flush=config.flush_interval, interval=config.sync_interval), err=True)
 
         run_worker(config, syncer, on_ready=ready, notice=_notice)
@@ -246,8 +270,12 @@ def queue() -> None:
     """Show the intake queue and act on submissions that need attention."""
 
 
-def _open_queue(config_path: str | None) -> IntakeQueue:
-    return IntakeQueue.for_config(_load(config_path))
+def _open_queue(config_path: str | None) -> Queue:
+    config = _load(config_path)
+    try:
+        return open_backend(config).queue(config.workspace_name)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @queue.command("list")
@@ -304,7 +332,7 @@ def queue_drop(config_path: str | None, key: str) -> None:
     click.echo(f"{key} is dropped; it will not be written to the sheet.")
 
 
-def _not_waiting(q: IntakeQueue, key: str) -> str:
+def _not_waiting(q: Queue, key: str) -> str:
     item = q.get(key.strip())
     if item is None:
         return f"No queued submission has the ID {key!r}: `sheetsync queue list` shows the IDs (IN-…)."

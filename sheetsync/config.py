@@ -117,6 +117,15 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _database_url(value: Any) -> str:
+    text = _text(value)
+    if text and not text.lower().startswith(("postgresql://", "postgres://")):
+        shown = text.split("@")[-1] if "@" in text else text
+        raise ConfigError(f"database_url must be empty (SQLite files in state_dir) or a PostgreSQL URL such as "
+                          f"postgresql://sheetsync@db.internal:5432/sheetsync, not {shown!r}.")
+    return text
+
+
 def _named_text(name: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         try:
@@ -240,6 +249,11 @@ KEYS: tuple[Key, ...] = (
     Key("timezone", _timezone, "The team's timezone (IANA name); dates in the sheet are read and written in it."),
     Key("state_dir", _named_text("state_dir"),
         "Folder for local state (intake queue, round-robin position, last seen values)."),
+    Key("database_url", _database_url,
+        "Empty: queue and state in SQLite files in state_dir. postgresql://...: in that database, shared by every "
+        "web process and worker."),
+    Key("takeover_interval", _int_range("takeover_interval", 1, 3_600, "seconds"),
+        "Seconds between a standby worker's tries to take over a workspace whose worker stopped (1 to 3600)."),
     Key("sync_interval", _int_range("sync_interval", 5, 86_400, "seconds"),
         "Seconds between sync cycles in serve/worker (5 to 86400)."),
     Key("flush_interval", _int_range("flush_interval", 1, 3_600, "seconds"),
@@ -290,6 +304,10 @@ KEYS: tuple[Key, ...] = (
         "Days daily digests are sent (\"mon-fri\")."),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
+DEPLOYMENT_KEYS = frozenset({"database_url", "state_dir", "host", "port", "max_body", "takeover_interval",
+                             "api_token"})
+"""Settings of the whole deployment; every other setting may be set per workspace."""
+_WORKSPACE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -301,6 +319,8 @@ class Config:
     template: str = "en"
     timezone: str = "UTC"
     state_dir: str = ".sheetsync"
+    database_url: str = ""
+    takeover_interval: int = 5
     sync_interval: int = 300
     flush_interval: int = 5
     host: str = "127.0.0.1"
@@ -332,6 +352,10 @@ class Config:
     """Webhook secrets per source; several per source let a secret be rotated."""
     field_map: Mapping[str, str] = field(default_factory=dict)
     """Extra form field names mapped to Opportunities columns, e.g. {"Company size": "Level"}."""
+    workspaces: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """[workspaces.<name>] sections as read: each a pipeline of its own (store, sheet, template, secrets ...)."""
+    workspace_name: str = ""
+    """The workspace this config was resolved for ("" for a config without workspaces)."""
     base_dir: Path = Path(".")
     """Directory relative paths are resolved against (the config file's folder)."""
     source: Path | None = None
@@ -355,6 +379,23 @@ class Config:
     def _resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
+
+    def workspace_names(self) -> tuple[str, ...]:
+        """The pipelines this deployment serves: the [workspaces] names, or ("",) without sections."""
+        return tuple(sorted(self.workspaces)) or ("",)
+
+    def workspace(self, name: str) -> Config:
+        """The settings of one workspace: the file's top level, overridden by its [workspaces.<name>] section."""
+        if not name and not self.workspaces:
+            return self
+        if name not in self.workspaces:
+            known = ", ".join(sorted(self.workspaces)) or "none are configured"
+            raise ConfigError(f"There is no workspace named {name!r}: use one of the [workspaces.<name>] sections "
+                              f"in the config ({known}).")
+        values = _parse_values(self.workspaces[name], f"[workspaces.{name}]")
+        secrets = values.pop("secrets", None) or self.secrets
+        field_map = {**self.field_map, **values.pop("field_map", {})}
+        return replace(self, **values, secrets=secrets, field_map=field_map, workspace_name=name)
 
     def with_values(self, **values: Any) -> Config:
         """A copy with some settings replaced (each parsed and checked like the file's)."""
@@ -429,6 +470,7 @@ def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -
         _warn_if_readable(file)
     elif explicit:
         raise ConfigError(f"Config file {file} does not exist: run `sheetsync init` or fix SHEETSYNC_CONFIG.")
+    workspaces = _workspaces(data.pop("workspaces", {}), file)
     values = _parse_values(data, str(file))
     for key in KEYS:
         if not key.table and key.env in env:
@@ -440,7 +482,29 @@ def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -
             secrets[source] = _split(env[var])
     _warn_unknown_environment(env)
     base = file.resolve().parent if file.exists() else Path.cwd()
-    return Config(**values, secrets=secrets, base_dir=base, source=file if file.exists() else None)
+    config = Config(**values, secrets=secrets, workspaces=workspaces, base_dir=base,
+                    source=file if file.exists() else None)
+    for name in workspaces:
+        config.workspace(name)  # every section is checked now, not when its first submission arrives
+    return config
+
+
+def _workspaces(raw: Any, file: Path) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"workspaces in {file} must be sections such as [workspaces.east], not {raw!r}.")
+    sections: dict[str, dict[str, Any]] = {}
+    for name, section in raw.items():
+        if not _WORKSPACE_NAME.match(str(name)):
+            raise ConfigError(f"Workspace name {name!r} in {file} cannot be used in a URL: use lower-case letters, "
+                              "digits, - and _ (at most 40), e.g. [workspaces.east-branch].")
+        if not isinstance(section, dict):
+            raise ConfigError(f"[workspaces.{name}] in {file} must be a section of settings, not {section!r}.")
+        shared = sorted(DEPLOYMENT_KEYS & set(section))
+        if shared:
+            raise ConfigError(f"[workspaces.{name}] in {file} sets {', '.join(shared)}, which belong to the whole "
+                              "deployment: move them to the top of the file.")
+        sections[str(name)] = dict(section)
+    return sections
 
 
 def _warn_unknown_environment(env: Mapping[str, str]) -> None:
@@ -474,4 +538,11 @@ def render(config: Config) -> str:
             lines += ["", f"# {key.doc}", f"[{key.name}]"]
             for name, value in sorted(dict(getattr(config, key.name)).items()):
                 lines.append(f"{_toml_value(name)} = {_toml_value(value)}")
+    for ws, section in sorted(config.workspaces.items()):
+        lines += ["", f"[workspaces.{ws}]"]
+        tables = {k: v for k, v in section.items() if isinstance(v, Mapping)}
+        lines += [f"{name} = {_toml_value(value)}" for name, value in section.items() if name not in tables]
+        for table, entries in tables.items():
+            lines += [f"[workspaces.{ws}.{table}]"]
+            lines += [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in entries.items()]
     return "\n".join(lines) + "\n"

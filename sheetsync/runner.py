@@ -12,11 +12,12 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -28,6 +29,7 @@ from .intake.flush import FlushResult, flush_once
 from .intake.queue import IntakeQueue
 from .messages import say
 from .notify import defaults as notify_defaults
+from .pipelines import Pipeline
 from .ports import Queue, StoreError
 from .state import State
 from .sync import Stopping, Syncer
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_RUN = 20
+MAX_JOB_THREADS = 32
+"""Most scheduler threads (each may hold a database connection) one worker process runs jobs on."""
 """Batches one flush run may land before it yields to the sync job."""
 USER_ERRORS = (StoreError, LayoutError, ConfigError)
 """Errors whose message already says what to fix."""
@@ -165,6 +169,117 @@ def build_scheduler(config: Config, syncer: Syncer, queue: Queue, blocking: bool
     return scheduler
 
 
+def _pool_size(pipelines: int) -> int:
+    """Threads for the jobs: enough that a slow workspace never holds up another's, capped for the database."""
+    return max(4, min(3 * pipelines + 1, MAX_JOB_THREADS))
+
+
+def build_pipeline_scheduler(config: Config, pipelines: Sequence[Pipeline], blocking: bool,
+                             clock: Callable[[], datetime] = _utc_now,
+                             heartbeat: Heartbeat | None = None) -> BaseScheduler:
+    """Return an unstarted scheduler running flush and sync for every workspace whose lock this process holds.
+
+    A takeover job tries, every takeover_interval, to take the lock of each workspace this process does not
+    hold; the flush and sync jobs of a workspace do nothing while another process holds its lock.
+    """
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(_pool_size(len(pipelines)))})
+    start = clock()
+    single = {"max_instances": 1, "coalesce": True, "next_run_time": start}
+    for pipeline in pipelines:
+        if pipeline.lock.acquire():
+            log.info("this process runs workspace %s", pipeline.label)
+            pipeline.taken_over = True
+        suffix = f":{pipeline.name}" if pipeline.name else ""
+        scheduler.add_job(_guarded_notify, "interval", seconds=notify_defaults.SEND_INTERVAL, id="notify" + suffix,
+                          name=f"send notifications {pipeline.label}", args=(pipeline,),
+                          misfire_grace_time=notify_defaults.SEND_INTERVAL, **single)
+        scheduler.add_job(_guarded_flush, "interval", seconds=pipeline.config.flush_interval, id="flush" + suffix,
+                          name=f"intake flush {pipeline.label}", args=(pipeline, clock),
+                          misfire_grace_time=pipeline.config.flush_interval, **single)
+        scheduler.add_job(_guarded_sync, "interval", seconds=pipeline.config.sync_interval, id="sync" + suffix,
+                          name=f"sync cycle {pipeline.label}", args=(pipeline, clock, heartbeat),
+                          misfire_grace_time=pipeline.config.sync_interval, **single)
+    if heartbeat is not None:
+        scheduler.add_job(lambda: heartbeat.beat(clock()), "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat",
+                          name="heartbeat", misfire_grace_time=HEARTBEAT_SECONDS, **single)
+    scheduler.add_job(takeover_job, "interval", seconds=config.takeover_interval, id="takeover",
+                      name="take over stopped workers' workspaces", args=(pipelines, scheduler, clock),
+                      max_instances=1, coalesce=True, misfire_grace_time=config.takeover_interval)
+    return scheduler
+
+
+def _guarded_flush(pipeline: Pipeline, clock: Callable[[], datetime]) -> FlushResult | None:
+    if not pipeline.lock.held():
+        return None
+    try:
+        syncer = pipeline.syncer()
+    except Exception as exc:  # a broken workspace (revoked sharing, bad key) must not stop the others
+        log.warning("workspace %s cannot flush: %s", pipeline.label, exc)
+        _record(pipeline, clock, str(exc))
+        return None
+    return flush_job(pipeline.queue, syncer, clock)
+
+
+def _guarded_sync(pipeline: Pipeline, clock: Callable[[], datetime], heartbeat: Heartbeat | None = None) -> None:
+    if not pipeline.lock.held():
+        return
+    try:
+        syncer = pipeline.syncer()
+    except Exception as exc:
+        log.warning("workspace %s cannot sync: %s", pipeline.label, exc)
+        _record(pipeline, clock, str(exc))
+        return
+    sync_job(syncer, clock, heartbeat)
+
+
+def _guarded_notify(pipeline: Pipeline) -> None:
+    """Send a workspace's due notifications while this process holds it (after marking a dead holder's unsure)."""
+    if not pipeline.lock.held():
+        return
+    try:
+        notifier = pipeline.syncer().notifier
+    except Exception as exc:
+        log.warning("workspace %s cannot send notifications: %s", pipeline.label, exc)
+        return
+    if notifier is None:
+        return
+    if pipeline.taken_over:
+        notifier.recover()
+        pipeline.taken_over = False
+    notify_job(notifier)
+
+
+def _record(pipeline: Pipeline, clock: Callable[[], datetime], error: str) -> None:
+    try:
+        pipeline.queue.record_flush(clock(), "not run", error)
+    except Exception:  # the database may be the problem; the log line above already says what happened
+        log.debug("could not record the error of workspace %s", pipeline.label, exc_info=True)
+
+
+def takeover_job(pipelines: Sequence[Pipeline], scheduler: BaseScheduler,
+                 clock: Callable[[], datetime] = _utc_now) -> list[str]:
+    """Take every workspace whose lock is free (its worker stopped) and run its jobs now; return their names."""
+    taken = []
+    for pipeline in pipelines:
+        try:
+            if pipeline.lock.held() or not pipeline.lock.acquire():
+                continue
+        except Exception:  # the lock's database is unreachable: try again next interval
+            log.warning("cannot reach the lock of workspace %s", pipeline.label, exc_info=True)
+            continue
+        log.info("took over workspace %s", pipeline.label)
+        pipeline.mark_fence()
+        pipeline.taken_over = True
+        taken.append(pipeline.name)
+        suffix = f":{pipeline.name}" if pipeline.name else ""
+        for job_id in ("flush" + suffix, "sync" + suffix, "notify" + suffix):
+            job = scheduler.get_job(job_id)
+            if job is not None:
+                job.modify(next_run_time=clock())
+    return taken
+
+
 def quiet_scheduler_logs() -> None:
     """Keep APScheduler's per-run INFO lines (one every flush_interval) out of the service log."""
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -209,12 +324,37 @@ def heartbeat_for(config: Config, process: str) -> Heartbeat:
     return Heartbeat(State(config.state_path), process, config.flush_interval, config.sync_interval)
 
 
-def worker(config: Config, syncer: Syncer, on_ready: Callable[[], None] | None = None,
+def runs_pipelines(config: Config) -> bool:
+    """Whether this deployment needs the per-workspace scheduler (workspaces, or a shared PostgreSQL database)."""
+    from .backends import is_postgres_url
+
+    return bool(config.workspaces) or is_postgres_url(config.database_url)
+
+
+def worker(config: Config, syncer: Syncer | None = None, on_ready: Callable[[], None] | None = None,
            notice: Notice = log.warning) -> None:
-    """Run only the scheduler (flush and sync) in the foreground, for deployments with gunicorn in front."""
-    queue = IntakeQueue.for_config(config)
-    heartbeat = heartbeat_for(config, "worker")
-    scheduler = build_scheduler(config, syncer, queue, blocking=True, heartbeat=heartbeat)
+    """Run only the scheduler (flush and sync) in the foreground, for deployments with gunicorn in front.
+
+    With workspaces or PostgreSQL, every workspace gets its jobs; this worker runs those whose lock it holds
+    and takes over the others' when their worker stops.
+    """
+    pipelines: list[Pipeline] = []
+    backend = None
+    if runs_pipelines(config):
+        from .backends import open_backend
+        from .pipelines import open_pipelines
+
+        backend = open_backend(config)
+        pipelines = open_pipelines(config, backend, role="worker")
+        if syncer is not None and len(pipelines) == 1:
+            pipelines[0]._syncer = syncer
+        queue: Queue = pipelines[0].queue
+        heartbeat = heartbeat_for(config, "worker")
+        scheduler = build_pipeline_scheduler(config, pipelines, blocking=True, heartbeat=heartbeat)
+    else:
+        queue = IntakeQueue.for_config(config)
+        heartbeat = heartbeat_for(config, "worker")
+        scheduler = build_scheduler(config, syncer, queue, blocking=True, heartbeat=heartbeat)
     stop_on_sigterm()
     quiet_scheduler_logs()
     heartbeat.beat(_utc_now())
@@ -229,3 +369,7 @@ def worker(config: Config, syncer: Syncer, on_ready: Callable[[], None] | None =
             scheduler.shutdown(wait=True)
         heartbeat.stopped(_utc_now())
         queue.close()
+        for pipeline in pipelines:
+            pipeline.close()
+        if backend is not None:
+            backend.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from pg import skip_unless_available, throwaway_database
 
 from sheetsync.config import Config
 from sheetsync.state import State
@@ -157,3 +158,11 @@ def state(config):
 def syncer(kit, layout, config, state) -> Syncer:
     kit.store.setup(layout)
     return Syncer(kit.store, config, state, clock=lambda: NOW)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """The URL of a throwaway PostgreSQL database shared by this test session (dropped at the end)."""
+    skip_unless_available()
+    with throwaway_database() as url:
+        yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,17 +17,40 @@ def delivery(key="daily:Alice:2026-11-30", target="wecombot://key-1"):
     return Delivery(key, "daily", "Alice", target, "Your pipeline", "- OPP-1 Acme: overdue")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def reopen(request, tmp_path):
+    """Open the outbox again as another process would: the state.db file, or a PostgreSQL workspace."""
+    if request.param == "sqlite":
+        yield lambda: SqliteOutbox(tmp_path / "state.db")
+        return
+    from sheetsync.backends import PostgresBackend
+    from sheetsync.backends.pg_outbox import PostgresOutbox
+
+    backends = []
+    workspace = "ws-" + secrets.token_hex(4)
+
+    def open_box():
+        backend = PostgresBackend(request.getfixturevalue("pg_url"))
+        backend.migrate()
+        backends.append(backend)
+        return PostgresOutbox(backend.db, workspace)
+
+    yield open_box
+    for backend in backends:
+        backend.close()
+
+
 @pytest.fixture
-def outbox(tmp_path):
-    box = SqliteOutbox(tmp_path / "state.db")
+def outbox(reopen):
+    box = reopen()
     yield box
     box.close()
 
 
-def test_a_message_key_is_queued_once_even_from_a_new_process(tmp_path, outbox):
+def test_a_message_key_is_queued_once_even_from_a_new_process(reopen, outbox):
     assert outbox.add([delivery(), delivery(target="mailto://x?to=a@b.c")], NOW) == 2
     assert outbox.add([delivery()], NOW) == 0
-    again = SqliteOutbox(tmp_path / "state.db")
+    again = reopen()
     assert again.add([delivery(target="slack://a/b/c")], NOW + timedelta(hours=1)) == 0
     assert again.has_message("daily:Alice:2026-11-30")
     again.close()
@@ -40,24 +64,24 @@ def test_a_named_run_queues_nothing_the_second_time(outbox):
     assert outbox.has_message("daily:2026-12-01")
 
 
-def test_sent_deliveries_are_never_claimed_again_after_a_restart(tmp_path, outbox):
+def test_sent_deliveries_are_never_claimed_again_after_a_restart(reopen, outbox):
     outbox.add([delivery()], NOW)
     ((claimed, attempt),) = outbox.claim(NOW, 10)
     assert attempt == 1
     outbox.mark_sent(claimed, NOW)
     outbox.close()
-    reopened = SqliteOutbox(tmp_path / "state.db")
+    reopened = reopen()
     assert reopened.recover(NOW) == 0
     assert reopened.claim(NOW + timedelta(days=1), 10) == []
     assert reopened.stats(NOW)["sent"] == 1
     reopened.close()
 
 
-def test_a_delivery_cut_off_mid_send_is_marked_unsure_not_resent(tmp_path, outbox):
+def test_a_delivery_cut_off_mid_send_is_marked_unsure_not_resent(reopen, outbox):
     outbox.add([delivery()], NOW)
     outbox.claim(NOW, 10)  # the process dies here, before the result is recorded
     outbox.close()
-    reopened = SqliteOutbox(tmp_path / "state.db")
+    reopened = reopen()
     assert reopened.recover(NOW) == 1
     assert reopened.claim(NOW + timedelta(days=1), 10) == []
     stats = reopened.stats(NOW)

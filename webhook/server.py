@@ -14,7 +14,16 @@ from waitress.task import ErrorTask
 
 from sheetsync.config import Config
 from sheetsync.messages import say
-from sheetsync.runner import Notice, build_scheduler, finishing, heartbeat_for, quiet_scheduler_logs, stop_on_sigterm
+from sheetsync.runner import (
+    Notice,
+    build_pipeline_scheduler,
+    build_scheduler,
+    finishing,
+    heartbeat_for,
+    quiet_scheduler_logs,
+    runs_pipelines,
+    stop_on_sigterm,
+)
 from sheetsync.sync import Syncer
 
 from . import EXTENSION, create_app
@@ -50,7 +59,7 @@ def bind(app: Any, config: Config) -> Any:
     return server
 
 
-def serve(config: Config, syncer: Syncer, on_ready: Callable[[str], None] | None = None,
+def serve(config: Config, syncer: Syncer | None = None, on_ready: Callable[[str], None] | None = None,
           notice: Notice = log.warning) -> None:
     """Serve the webhook app with the scheduler in the same process until Ctrl+C or SIGTERM, then stop cleanly."""
     app = create_app(config)
@@ -58,10 +67,17 @@ def serve(config: Config, syncer: Syncer, on_ready: Callable[[str], None] | None
     try:
         server = bind(app, config)
     except ServeError:
-        state.queue.close()
+        state.close()
         raise
     heartbeat = heartbeat_for(config, "serve")
-    scheduler = build_scheduler(config, syncer, state.queue, blocking=False, clock=state.clock, heartbeat=heartbeat)
+    if runs_pipelines(config):
+        if syncer is not None and "" in state.pipelines:
+            state.pipelines[""]._syncer = syncer
+        scheduler = build_pipeline_scheduler(config, list(state.pipelines.values()), blocking=False,
+                                             clock=state.clock, heartbeat=heartbeat)
+    else:
+        scheduler = build_scheduler(config, syncer, state.queue, blocking=False, clock=state.clock,
+                                    heartbeat=heartbeat)
     state.scheduler = scheduler
     stop_on_sigterm()
     quiet_scheduler_logs()
@@ -77,7 +93,7 @@ def serve(config: Config, syncer: Syncer, on_ready: Callable[[str], None] | None
         server.close()
         scheduler.shutdown(wait=True)
         heartbeat.stopped(state.clock())
-        state.queue.close()
+        state.close()
 
 
 def _json_error_task(max_body: int) -> type[ErrorTask]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import replace
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -32,20 +33,43 @@ def unsigned_warning(source: str) -> str:
 
 @bp.post("/hooks/<source>")
 def hook(source: str):
-    """Verify, parse and queue one submission, answering only after it is on disk."""
+    """Verify, parse and queue one submission for the only workspace, answering only after it is stored."""
+    state = _state()
+    if "" not in state.pipelines:
+        names = ", ".join(sorted(state.pipelines))
+        raise UnknownSource(f"This deployment has several workspaces: post to /hooks/<workspace>/{source[:40]} "
+                            f"with one of {names}.")
+    return _accept(state.pipelines[""], source)
+
+
+@bp.post("/hooks/<workspace>/<source>")
+def workspace_hook(workspace: str, source: str):
+    """Verify, parse and queue one submission for a named workspace, answering only after it is stored."""
+    state = _state()
+    pipeline = state.pipeline(workspace) if workspace else None
+    if pipeline is None:
+        names = ", ".join(sorted(n for n in state.pipelines if n)) or "none are configured"
+        raise UnknownSource(f"There is no workspace named {workspace[:40]!r}: post to /hooks/<workspace>/<source> "
+                            f"with one of the [workspaces.<name>] in the config ({names}).")
+    return _accept(pipeline, source)
+
+
+def _accept(pipeline, source: str):
     module = SOURCES.get(source)
     if module is None:
-        raise UnknownSource(f"There is no source named {source[:40]!r}: post to /hooks/<source> with one of "
+        prefix = f"/hooks/{pipeline.name}/" if pipeline.name else "/hooks/"
+        raise UnknownSource(f"There is no source named {source[:40]!r}: post to {prefix}<source> with one of "
                             f"{', '.join(sorted(SOURCES))}.")
     state = _state()
+    config = state.config.workspace(pipeline.name)
     now = state.clock()
     req = HookRequest(request.get_data(cache=False), request.headers, request.args, request.mimetype)
-    secrets = state.config.secrets_for(source)
+    secrets = config.secrets_for(source)
     fingerprint = module.verify(req, secrets, now.timestamp()) if secrets else None
     if req.mimetype not in module.CONTENT_TYPES:
         raise UnsupportedType(f"/hooks/{source} reads {' or '.join(module.CONTENT_TYPES)}, not "
                               f"{req.mimetype or 'a body without Content-Type'!r}: set the Content-Type header.")
-    parsed = module.parse(req, Context(now, state.config.field_map, state.config.template))
+    parsed = module.parse(req, Context(now, config.field_map, config.template))
     if isinstance(parsed, Ignored):
         log.info("ignored %s event: %s", source, parsed.reason)
         return jsonify({"id": None, "status": "ignored", "warnings": [parsed.reason]}), 200
@@ -54,11 +78,11 @@ def hook(source: str):
     if not secrets:
         parsed = replace(parsed, warnings=[*parsed.warnings, unsigned_warning(source)])
     try:
-        receipt = state.queue.submit(parsed, now)
+        receipt = pipeline.queue.submit(parsed, now)
     except IdempotencyConflict as exc:
         raise Conflict(str(exc)) from None
     except (QueueUnavailable, sqlite3.Error) as exc:
-        log.error("could not store a %s submission: %s", source, exc)
+        log.error("could not store a %s submission for workspace %s: %s", source, pipeline.label, exc)
         raise Unavailable("The submission could not be stored right now and was not accepted: send it again "
                           "in a minute.") from None
     response = jsonify(receipt.body)
@@ -76,14 +100,27 @@ def healthz():
 
 @bp.get("/api/status")
 def status():
-    """Report the queue, the scheduler and which sources are signed."""
+    """Report the queue, the scheduler and which sources are signed, per workspace when there are several."""
     state = _state()
-    config = state.config
-    body = {
-        "queue": state.queue.stats(state.clock()),
-        "sources": {name: ("signed" if config.secrets_for(name) else "unsigned") for name in sorted(SOURCES)},
-        "scheduler": state.scheduler_status(),
-    }
+    now = state.clock()
+    body: dict[str, Any] = {}
+    if "" in state.pipelines:
+        body.update(_pipeline_status(state.pipelines[""], state.config, now))
+    else:
+        body["workspaces"] = {name: _pipeline_status(p, state.config.workspace(name), now)
+                              for name, p in sorted(state.pipelines.items())}
+    body["scheduler"] = state.scheduler_status()
     if state.outbox is not None:
         body["notifications"] = {**state.outbox.stats(state.clock()), "problems": state.outbox.problems(5)}
     return jsonify(body)
+
+
+def _pipeline_status(pipeline, config, now) -> dict[str, Any]:
+    try:
+        queue = pipeline.queue.stats(now)
+    except (QueueUnavailable, sqlite3.Error) as exc:
+        queue = {"error": str(exc)}
+    return {
+        "queue": queue,
+        "sources": {name: ("signed" if config.secrets_for(name) else "unsigned") for name in sorted(SOURCES)},
+    }

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..config import Config
 from ..ports import Store
 
 
-def open_store(config: Config) -> Store:
-    """The store the config selects: the local workbook (default) or a Google Sheet."""
+def open_store(config: Config, pacer_for: Callable[[str], Any] | None = None) -> Store:
+    """The store the config selects: the local workbook (default) or a Google Sheet.
+
+    `pacer_for(account)` gives the Google store a request pacer shared by every process using that account.
+    """
     if config.store == "google":
         from .google import GoogleStore
 
-        return GoogleStore(config)
+        return GoogleStore(config, pacer_for=pacer_for)
     from .excel import ExcelStore
 
     return ExcelStore(config.workbook_path)

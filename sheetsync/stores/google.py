@@ -54,11 +54,12 @@ def _amount_pattern(language: str) -> str:
 class GoogleStore(Store):
     """A Google Sheet reached through the Sheets API v4 with a service account."""
 
-    def __init__(self, config: Config, *, http: SheetsHTTPClient | None = None, account: str = "") -> None:
+    def __init__(self, config: Config, *, http: SheetsHTTPClient | None = None, account: str = "",
+                 pacer_for: Callable[[str], Any] | None = None) -> None:
         self.config = config
         self.spreadsheet_id = spreadsheet_id(config.google_spreadsheet)
         if http is None:
-            http, account = build_client(config)
+            http, account = build_client(config, pacer_for=pacer_for) if pacer_for else build_client(config)
         self.http = http
         self.account = account or "the service account"
         self.endpoint = config.google_api_endpoint.strip()

@@ -76,13 +76,21 @@ def _from_info(info: Any, origin: str) -> service_account.Credentials:
 
 
 def build_client(config: Config, **options: Any) -> tuple[SheetsHTTPClient, str]:
-    """An HTTP client for the configured endpoint and the account it acts as (for error messages)."""
+    """An HTTP client for the configured endpoint and the account it acts as (for error messages).
+
+    `pacer_for(account)`, when given, returns the pacer for the account's quota (shared across processes).
+    """
     endpoint = config.google_api_endpoint.strip()
     credentials = load_credentials(config)
+    pacer_for = options.pop("pacer_for", None)
     if credentials is not None:
+        if pacer_for is not None:
+            options.setdefault("pacer", pacer_for(credentials.service_account_email))
         return SheetsHTTPClient(credentials, endpoint=endpoint, **options), credentials.service_account_email
     if endpoint and is_loopback(endpoint):
         log.info("No Google credentials: talking to %s without authentication", endpoint)
+        if pacer_for is not None:
+            options.setdefault("pacer", pacer_for(f"anonymous@{endpoint}"))
         return SheetsHTTPClient(None, requests.Session(), endpoint=endpoint, **options), "the service account"
     raise StoreError("No Google credentials are configured: set google_credentials to the path of the "
                      "service-account JSON key file (or put the JSON itself in SHEETSYNC_GOOGLE_CREDENTIALS_JSON).")
