@@ -54,7 +54,7 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _language(syncer: Syncer) -> str:
+def _language(syncer: Syncer | None) -> str:
     return str(getattr(getattr(syncer, "config", None), "template", "en"))
 
 
@@ -299,7 +299,7 @@ def stop_on_sigterm() -> None:
 
 
 @contextmanager
-def finishing(syncer: Syncer, notice: Notice) -> Iterator[None]:
+def finishing(syncer: Syncer | None, notice: Notice) -> Iterator[None]:
     """Say the process is finishing its write, and answer further Ctrl+C / SIGTERM with a sentence, not a traceback."""
     language = _language(syncer)
     notice(say("page.finishing", language))
@@ -352,6 +352,10 @@ def worker(config: Config, syncer: Syncer | None = None, on_ready: Callable[[], 
         heartbeat = heartbeat_for(config, "worker")
         scheduler = build_pipeline_scheduler(config, pipelines, blocking=True, heartbeat=heartbeat)
     else:
+        if syncer is None:
+            from .backends import open_backend
+
+            syncer = Pipeline("", config, open_backend(config), "worker").syncer()
         queue = IntakeQueue.for_config(config)
         heartbeat = heartbeat_for(config, "worker")
         scheduler = build_scheduler(config, syncer, queue, blocking=True, heartbeat=heartbeat)

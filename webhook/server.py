@@ -76,6 +76,8 @@ def serve(config: Config, syncer: Syncer | None = None, on_ready: Callable[[str]
         scheduler = build_pipeline_scheduler(config, list(state.pipelines.values()), blocking=False,
                                              clock=state.clock, heartbeat=heartbeat)
     else:
+        if syncer is None:
+            syncer = state.pipelines[""].syncer()
         scheduler = build_scheduler(config, syncer, state.queue, blocking=False, clock=state.clock,
                                     heartbeat=heartbeat)
     state.scheduler = scheduler
