@@ -339,3 +339,14 @@ def _not_waiting(q: Queue, key: str) -> str:
     if item["status"] == "leased":
         return f"{key} is being written right now; run `sheetsync queue list` again in a moment."
     return f"{key} has already {item['outcome'] or 'landed'}; there is nothing to retry or drop."
+
+
+def _add_operations() -> None:
+    """Register doctor, status and digest, which live in their own module."""
+    from .cli_ops import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_operations()

@@ -151,6 +151,92 @@ EN: dict[str, str] = {
     "notify.test_title": "sheetsync test message",
     "notify.test_body": "If you can read this, sheetsync can reach {recipient} on this channel.",
     "notify.cli_sent": "Notifications: {sent} sent, {failed} failed (serve or worker retries them later).",
+    "notify.status.queue": "Queue: {depth} waiting, {attention} need attention, oldest {oldest}.",
+    "notify.status.flush": "Last flush: {at} ({result}).",
+    "notify.status.sync": "Last sync: {at}: {result}.",
+    "notify.status.sync_error": "Last sync error ({at}): {error}",
+    "notify.status.notifications": "Notifications: {pending} waiting ({retrying} retrying), {sent} sent, {failed} "
+                                   "failed.",
+    "notify.status.notify_error": "Last notification error ({at}): {error}",
+    "notify.status.funnel": "Funnel ({where}):",
+    "notify.status.funnel_unreadable": "Funnel: the spreadsheet could not be read: {error}",
+    "notify.digest.use_preview": "Digests are sent by serve or worker at notify_daily_at and notify_weekly_at; run "
+                                 "`sheetsync digest --preview` to see today's.",
+    "notify.digest.nobody": "No digest today for '{name}': use a name from the Team tab (or 'manager'); people with "
+                            "nothing due get none.",
+    "notify.digest.none": "No digests today: nobody has anything overdue, due, awaiting approval or to fix.",
+    "notify.digest.header": "=== To {name} via {where}",
+    "notify.digest.nowhere": "no channel (would not be sent)",
+    "notify.digest.problem": "    (!) {problem}",
+    "notify.doctor.fix": "Fix: {fix}",
+    "notify.doctor.summary_ok": "All {total} checks passed.",
+    "notify.doctor.summary_failed": "{failed} of {total} checks failed: fix them from the top, then run `sheetsync "
+                                    "doctor` again.",
+    "notify.doctor.config_bad_fix": "Correct that setting in sheetsync.toml (or the SHEETSYNC_* variable named), "
+                                    "then run `sheetsync doctor` again.",
+    "notify.doctor.config_missing": "Config: no sheetsync.toml in {where}.",
+    "notify.doctor.config_missing_fix": "Run `sheetsync init` here, or point at the file with --config PATH or "
+                                        "SHEETSYNC_CONFIG.",
+    "notify.doctor.config_open": "Config: {path} can be read by other users (mode {mode}) and it holds webhook "
+                                 "secrets.",
+    "notify.doctor.config_open_fix": "Run `chmod 600 {path}`.",
+    "notify.doctor.config_ok": "Config: {path} (store {store}, template {template}).",
+    "notify.doctor.credentials_none": "Credentials: none needed for a local workbook.",
+    "notify.doctor.credentials_loopback": "Credentials: none needed for the local endpoint {endpoint}.",
+    "notify.doctor.credentials_missing": "Credentials: no Google service-account key is configured.",
+    "notify.doctor.credentials_fix": "Set google_credentials to the service-account JSON key file (README: Google "
+                                     "Sheets, steps 1-2), or put the JSON in SHEETSYNC_GOOGLE_CREDENTIALS_JSON.",
+    "notify.doctor.credentials_ok": "Credentials: service account {email}.",
+    "notify.doctor.workbook_missing": "Spreadsheet: the workbook {path} does not exist.",
+    "notify.doctor.workbook_missing_fix": "Run `sheetsync init` to create it, or fix workbook in sheetsync.toml.",
+    "notify.doctor.workbook_readonly": "Spreadsheet: {path} or its folder is read-only, so sheetsync cannot save it.",
+    "notify.doctor.workbook_readonly_fix": "Make {path} and its folder writable for this user (e.g. `chmod u+w`), "
+                                           "or move the workbook somewhere writable.",
+    "notify.doctor.store_fix": "Follow the advice in the message above, then run `sheetsync doctor` again.",
+    "notify.doctor.share_fix": "Open the spreadsheet, press Share and add {email} as Editor.",
+    "notify.doctor.shared_ok": "Spreadsheet: {where} is reachable and shared with {email}.",
+    "notify.doctor.workbook_ok": "Spreadsheet: {where} opens and can be saved.",
+    "notify.doctor.not_checked": "Tabs and headers: not checked, the spreadsheet could not be read.",
+    "notify.doctor.fix_above": "Fix the spreadsheet line above first.",
+    "notify.doctor.layout_fix": "Do what the message says, or run `sheetsync init` to add missing tabs and columns "
+                                "(it keeps everything people typed).",
+    "notify.doctor.layout_ok": "Tabs and headers: all {count} tabs found with every column a sync needs.",
+    "notify.doctor.queue_attention": "Queue: {count} form submissions need attention and will not land on their own.",
+    "notify.doctor.queue_attention_fix": "Run `sheetsync queue list` to see why, fix the cause, then `sheetsync "
+                                         "queue retry ID`.",
+    "notify.doctor.queue_stuck": "Queue: {count} submissions waiting, the oldest for {minutes} minutes: no flush is "
+                                 "running.",
+    "notify.doctor.queue_stuck_fix": "Start `sheetsync serve` (or `sheetsync worker` beside gunicorn) and keep it "
+                                     "running.",
+    "notify.doctor.queue_ok": "Queue: {count} submissions waiting, none stuck or needing attention.",
+    "notify.doctor.secret_ok": "Secret {source}: signed ({count} secret(s)).",
+    "notify.doctor.secret_unsigned": "Secret {source}: accepts unsigned posts (listed in allow_unsigned).",
+    "notify.doctor.secret_missing": "Secret {source}: no secret, so every post to /hooks/{source} is refused.",
+    "notify.doctor.secret_fix": "Run `sheetsync init` (it adds a secret for {source} and prints it once), or list "
+                                "{source} in allow_unsigned.",
+    "notify.doctor.clock_behind": "Clock: this machine says {now}, earlier than the last sync it recorded ({last}).",
+    "notify.doctor.clock_fix": "Set the system clock right (turn on NTP time sync, e.g. `timedatectl set-ntp true`).",
+    "notify.doctor.zone_differs": "Clock: the spreadsheet's timezone is {sheet} but sheetsync uses {zone}; dates "
+                                  "would shift.",
+    "notify.doctor.zone_fix": "Set timezone = \"{sheet}\" in sheetsync.toml (or change the spreadsheet's timezone "
+                              "under File > Settings).",
+    "notify.doctor.clock_ok": "Clock: {local} in {zone} (UTC{offset}).",
+    "notify.doctor.channels_off": "Notifications: not set up, so nobody is told about new leads or gets digests.",
+    "notify.doctor.channels_off_fix": "Put each person's chat robot URL in Team's IM id (e.g. wecombot://KEY) or "
+                                      "set notify_smtp for their Email; see README: Notifications.",
+    "notify.doctor.manager": "the manager",
+    "notify.doctor.manager_missing": "Channel for the manager: notify_manager is not set, so the weekly digest goes "
+                                     "nowhere.",
+    "notify.doctor.manager_fix": "Set notify_manager to the manager's apprise URL, e.g. notify_manager = "
+                                 "\"dingtalk://SECRET@TOKEN\".",
+    "notify.doctor.channel_bad": "Channel for {name}: {problems}",
+    "notify.doctor.channel_fix": "Correct the Team cell or setting named above (README: Notifications has one "
+                                 "example per chat tool).",
+    "notify.doctor.channel_ok": "Channel for {name}: {where}.",
+    "notify.doctor.test_sent": "Channel for {name}: test message sent to {where}.",
+    "notify.doctor.test_failed": "Channel for {name}: the test message failed: {error}",
+    "notify.doctor.test_fix": "Check the robot's key/token and secret in the URL (a signed DingTalk/Feishu robot "
+                              "needs SECRET@TOKEN) and that this machine can reach the chat tool.",
 }
 
 ZH: dict[str, str] = {
@@ -288,6 +374,81 @@ ZH: dict[str, str] = {
     "notify.test_title": "sheetsync 测试消息",
     "notify.test_body": "收到这条消息，说明 sheetsync 能通过这个渠道联系到 {recipient}。",
     "notify.cli_sent": "通知：已发送 {sent} 条，失败 {failed} 条（serve 或 worker 稍后重试）。",
+    "notify.status.queue": "队列：{depth} 条等待，{attention} 条需处理，最早 {oldest}。",
+    "notify.status.flush": "上次写入：{at}（{result}）。",
+    "notify.status.sync": "上次同步：{at}：{result}。",
+    "notify.status.sync_error": "上次同步出错（{at}）：{error}",
+    "notify.status.notifications": "通知：{pending} 条待发（{retrying} 条重试中），已发 {sent} 条，失败 {failed} 条。",
+    "notify.status.notify_error": "上次通知出错（{at}）：{error}",
+    "notify.status.funnel": "漏斗（{where}）：",
+    "notify.status.funnel_unreadable": "漏斗：无法读取表格：{error}",
+    "notify.digest.use_preview": "待办和周报由 serve 或 worker 在 notify_daily_at、notify_weekly_at 发送；运行 "
+                                 "`sheetsync digest --preview` 查看今天的内容。",
+    "notify.digest.nobody": "今天没有给“{name}”的待办：请用团队表中的姓名（或 manager）；没有待办的人不会收到。",
+    "notify.digest.none": "今天没有待办：没有逾期、到期、待审批或需修正的商机。",
+    "notify.digest.header": "=== 发给 {name}，渠道：{where}",
+    "notify.digest.nowhere": "无渠道（不会发送）",
+    "notify.digest.problem": "    (!) {problem}",
+    "notify.doctor.fix": "修复：{fix}",
+    "notify.doctor.summary_ok": "全部 {total} 项检查通过。",
+    "notify.doctor.summary_failed": "{total} 项检查中有 {failed} 项未通过：请从上往下修复，再运行 `sheetsync doctor`。",
+    "notify.doctor.config_bad_fix": "在 sheetsync.toml（或提示中的 SHEETSYNC_* 环境变量）里改正该设置，再运行 "
+                                    "`sheetsync doctor`。",
+    "notify.doctor.config_missing": "配置：{where} 下没有 sheetsync.toml。",
+    "notify.doctor.config_missing_fix": "在此目录运行 `sheetsync init`，或用 --config 路径 / SHEETSYNC_CONFIG "
+                                        "指定配置文件。",
+    "notify.doctor.config_open": "配置：{path} 其他用户可读（权限 {mode}），而其中保存着 Webhook 密钥。",
+    "notify.doctor.config_open_fix": "运行 `chmod 600 {path}`。",
+    "notify.doctor.config_ok": "配置：{path}（存储 {store}，模板 {template}）。",
+    "notify.doctor.credentials_none": "凭据：本地工作簿无需凭据。",
+    "notify.doctor.credentials_loopback": "凭据：本地端点 {endpoint} 无需凭据。",
+    "notify.doctor.credentials_missing": "凭据：未配置 Google 服务账号密钥。",
+    "notify.doctor.credentials_fix": "把 google_credentials 设为服务账号 JSON 密钥文件（见 README 的 Google Sheets "
+                                     "第 1-2 步），或把 JSON 放进 SHEETSYNC_GOOGLE_CREDENTIALS_JSON。",
+    "notify.doctor.credentials_ok": "凭据：服务账号 {email}。",
+    "notify.doctor.workbook_missing": "表格：工作簿 {path} 不存在。",
+    "notify.doctor.workbook_missing_fix": "运行 `sheetsync init` 创建，或改正 sheetsync.toml 中的 workbook。",
+    "notify.doctor.workbook_readonly": "表格：{path} 或其所在文件夹是只读的，sheetsync 无法保存。",
+    "notify.doctor.workbook_readonly_fix": "让当前用户可写 {path} 及其文件夹（如 `chmod u+w`），"
+                                           "或把工作簿移到可写的位置。",
+    "notify.doctor.store_fix": "按上面提示处理后，再运行 `sheetsync doctor`。",
+    "notify.doctor.share_fix": "打开表格，点击“共享”，把 {email} 添加为编辑者。",
+    "notify.doctor.shared_ok": "表格：{where} 可以访问，并已共享给 {email}。",
+    "notify.doctor.workbook_ok": "表格：{where} 可以打开和保存。",
+    "notify.doctor.not_checked": "工作表和表头：表格无法读取，未检查。",
+    "notify.doctor.fix_above": "请先修复上面“表格”一行。",
+    "notify.doctor.layout_fix": "按提示处理，或运行 `sheetsync init` 补上缺少的工作表和列（不会改动已填写的内容）。",
+    "notify.doctor.layout_ok": "工作表和表头：{count} 个工作表齐全，同步所需的列都在。",
+    "notify.doctor.queue_attention": "队列：有 {count} 条表单提交需要处理，不会自动写入。",
+    "notify.doctor.queue_attention_fix": "运行 `sheetsync queue list` 查看原因，处理后运行 `sheetsync queue retry "
+                                         "编号`。",
+    "notify.doctor.queue_stuck": "队列：{count} 条提交在等待，最早的已等 {minutes} 分钟：没有在运行的写入任务。",
+    "notify.doctor.queue_stuck_fix": "启动 `sheetsync serve`（或在 gunicorn 旁运行 `sheetsync worker`）并保持运行。",
+    "notify.doctor.queue_ok": "队列：{count} 条提交在等待，没有卡住或需要处理的。",
+    "notify.doctor.secret_ok": "密钥 {source}：已签名（{count} 个密钥）。",
+    "notify.doctor.secret_unsigned": "密钥 {source}：接受未签名的提交（在 allow_unsigned 中）。",
+    "notify.doctor.secret_missing": "密钥 {source}：没有密钥，发往 /hooks/{source} 的提交都会被拒绝。",
+    "notify.doctor.secret_fix": "运行 `sheetsync init`（会为 {source} 生成密钥并显示一次），或把 {source} 加入 "
+                                "allow_unsigned。",
+    "notify.doctor.clock_behind": "时钟：本机时间 {now} 早于上次记录的同步时间（{last}）。",
+    "notify.doctor.clock_fix": "校正系统时钟（开启 NTP 自动对时，如 `timedatectl set-ntp true`）。",
+    "notify.doctor.zone_differs": "时钟：表格的时区是 {sheet}，sheetsync 用的是 {zone}，日期会错位。",
+    "notify.doctor.zone_fix": "在 sheetsync.toml 中设置 timezone = \"{sheet}\"（或在表格的“文件 > 设置”里改时区）。",
+    "notify.doctor.clock_ok": "时钟：{zone} 时间 {local}（UTC{offset}）。",
+    "notify.doctor.channels_off": "通知：尚未设置，新商机和每日待办不会通知任何人。",
+    "notify.doctor.channels_off_fix": "在团队表的 IM账号 填每个人的群机器人地址（如 wecombot://KEY），或为邮箱设置 "
+                                      "notify_smtp；见 README 的 Notifications。",
+    "notify.doctor.manager": "主管",
+    "notify.doctor.manager_missing": "主管的通知渠道：未设置 notify_manager，周报无处发送。",
+    "notify.doctor.manager_fix": "把 notify_manager 设为主管的 apprise 地址，如 notify_manager = \"dingtalk://SECRET"
+                                 "@TOKEN\"。",
+    "notify.doctor.channel_bad": "{name} 的通知渠道：{problems}",
+    "notify.doctor.channel_fix": "改正上面提到的团队表单元格或设置（README 的 Notifications 有各聊天工具的示例）。",
+    "notify.doctor.channel_ok": "{name} 的通知渠道：{where}。",
+    "notify.doctor.test_sent": "{name} 的通知渠道：测试消息已发到 {where}。",
+    "notify.doctor.test_failed": "{name} 的通知渠道：测试消息发送失败：{error}",
+    "notify.doctor.test_fix": "检查地址中机器人的 key/token 和密钥（加签的钉钉/飞书机器人要写成 SECRET@TOKEN），"
+                              "以及本机能否访问该聊天工具。",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

@@ -91,6 +91,17 @@ def money(amount: Decimal | float | int | None) -> str:
     return f"{Decimal(amount or 0):,.0f}"
 
 
+def stage_totals(opportunities: Sequence[Opportunity], pipeline: Pipeline) -> list[tuple[str, int, Decimal]]:
+    """Count and amount per stage, in pipeline order (rows in an unknown stage are left out)."""
+    totals = {stage.name: [0, Decimal(0)] for stage in pipeline.stages}
+    for opp in opportunities:
+        stage = pipeline.find(opp.cells.get("stage"))
+        if stage is not None:
+            totals[stage.name][0] += 1
+            totals[stage.name][1] += opp.amount or 0
+    return [(name, int(count), Decimal(amount)) for name, (count, amount) in totals.items()]
+
+
 def weekly_digest(opportunities: Sequence[Opportunity], pipeline: Pipeline, reminders: Sequence[Reminder],
                   language: str, today: date) -> Message:
     """The manager's week: open funnel, won and lost this week, who is behind, stale deals."""
