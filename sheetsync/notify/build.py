@@ -93,13 +93,14 @@ def money(amount: Decimal | float | int | None) -> str:
 
 def stage_totals(opportunities: Sequence[Opportunity], pipeline: Pipeline) -> list[tuple[str, int, Decimal]]:
     """Count and amount per stage, in pipeline order (rows in an unknown stage are left out)."""
-    totals = {stage.name: [0, Decimal(0)] for stage in pipeline.stages}
+    counts = {stage.name: 0 for stage in pipeline.stages}
+    amounts = {stage.name: Decimal(0) for stage in pipeline.stages}
     for opp in opportunities:
         stage = pipeline.find(opp.cells.get("stage"))
         if stage is not None:
-            totals[stage.name][0] += 1
-            totals[stage.name][1] += opp.amount or 0
-    return [(name, int(count), Decimal(amount)) for name, (count, amount) in totals.items()]
+            counts[stage.name] += 1
+            amounts[stage.name] += opp.amount or 0
+    return [(name, counts[name], amounts[name]) for name in counts]
 
 
 def weekly_digest(opportunities: Sequence[Opportunity], pipeline: Pipeline, reminders: Sequence[Reminder],
