@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from ..messages import say
@@ -256,6 +257,9 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     new_seen = _next_seen(wb, seen, keys)
     furthest = {k: int(s["_furthest"]) for k, s in new_seen.items() if "_furthest" in s}
     grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, furthest=furthest)
+    shown = snapshot.tabs.get("summary")
+    if shown is not None:
+        keep_unchanged_stamp(shown.rows, grid.rows)
     w.batch.replace["summary"] = grid.rows
     w.batch.charts.append(grid.chart)
     w.batch.formats.update({("summary", row, col): kind for (row, col), kind in grid.formats.items()})
@@ -268,6 +272,36 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     report.history = len(history)
     report.cells = len(w.batch.cells)
     return Plan(w.batch, new_cursors, new_seen, report, wb, due)
+
+
+STAMP_ROW = 1
+"""Index of the Summary's "Last updated" line in its rows."""
+
+
+def _same_cell(a: Cell, b: Cell) -> bool:
+    numbers = (int, float, Decimal)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    return v.text(a) == v.text(b)
+
+
+def _same_row(a: Sequence[Cell], b: Sequence[Cell]) -> bool:
+    width = max(len(a), len(b))
+    return all(_same_cell(a[i] if i < len(a) else None, b[i] if i < len(b) else None) for i in range(width))
+
+
+def keep_unchanged_stamp(shown: Sequence[Sequence[Cell]], rebuilt: list[list[Cell]]) -> bool:
+    """Keep the Summary's "Last updated" line when nothing else on it changed, so an idle cycle writes nothing."""
+    if len(rebuilt) <= STAMP_ROW or len(shown) <= STAMP_ROW:
+        return False
+    blank: list[Cell] = [None]
+    longest = max(len(shown), len(rebuilt))
+    for i in range(longest):
+        if i != STAMP_ROW and not _same_row(shown[i] if i < len(shown) else blank,
+                                            rebuilt[i] if i < len(rebuilt) else blank):
+            return False
+    rebuilt[STAMP_ROW] = list(shown[STAMP_ROW])
+    return True
 
 
 def _next_seen(wb: Workbook, seen: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> dict[str, dict[str, Any]]:

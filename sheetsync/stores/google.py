@@ -172,15 +172,6 @@ class GoogleStore(Store):
         keys = ({c.tab for c in batch.cells} | {g.tab for g in batch.guards} | set(batch.appends)
                 | set(batch.replace) | {c.tab for c in batch.charts})
         targets = self._targets(snapshot, keys)
-        checks = plan_checks(batch, targets)
-        if checks:
-            answer = self._call(self.http.values_batch_get, self.spreadsheet_id, [c.a1 for c in checks],
-                                params=dict(READ_PARAMS))
-            try:
-                verify(checks, value_ranges(answer, len(checks)))
-            except StoreConflict:
-                self._meta = None
-                raise
         encoder = self._encoder(self.metadata())
         requests = cell_requests(batch, targets, encoder)
         for key, rows in batch.replace.items():
@@ -190,8 +181,18 @@ class GoogleStore(Store):
         for chart in batch.charts:
             sheet = targets[chart.tab].sheet
             requests += chart_requests(chart, sheet, self._charts.get(sheet.sheet_id))
-        if requests:
-            self._batch_update(requests)
+        if not requests:
+            return  # the sheet already holds everything the batch asks for: no re-read, no write
+        checks = plan_checks(batch, targets)
+        if checks:
+            answer = self._call(self.http.values_batch_get, self.spreadsheet_id, [c.a1 for c in checks],
+                                params=dict(READ_PARAMS))
+            try:
+                verify(checks, value_ranges(answer, len(checks)))
+            except StoreConflict:
+                self._meta = None
+                raise
+        self._batch_update(requests)
 
     def _batch_update(self, requests: list[dict[str, Any]]) -> None:
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id

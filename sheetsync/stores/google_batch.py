@@ -118,6 +118,8 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
         for (row, col), fmt in sorted(extra.items()):
             if first + a < row <= first + b:
                 requests.append(_format_range(sid, row - 1, row, col, fmt))
+    if old is not None:  # clear only rows that held something when read: an idle cycle writes nothing
+        end_row = min(end_row, first + len(old))
     if end_row > needed and end_col > 0:
         grid = {"sheetId": sid, "startRowIndex": needed, "endRowIndex": end_row,
                 "startColumnIndex": 0, "endColumnIndex": end_col}
@@ -187,15 +189,28 @@ def find_chart(sheet: SheetMeta, title: str, remembered: int | None) -> dict[str
     return next((c for c in sheet.charts if c.get("spec", {}).get("title") == title), None)
 
 
+def _ranges(spec: dict[str, Any]) -> tuple[object, ...]:
+    """What of a chart's spec sheetsync sets and Google echoes back: title, chart type, data ranges."""
+    basic = spec.get("basicChart", {})
+
+    def sources(items: list[dict[str, Any]], key: str) -> list[object]:
+        return [item.get(key, {}).get("sourceRange", {}).get("sources") for item in items]
+
+    return (spec.get("title"), basic.get("chartType"), sources(basic.get("domains", []), "domain"),
+            sources(basic.get("series", []), "series"))
+
+
 def chart_requests(chart: ChartSpec, sheet: SheetMeta, remembered: int | None) -> list[dict[str, Any]]:
-    """Add the chart, or update the existing one in place (and move it if its anchor changed)."""
+    """Add the chart, or update the existing one when its ranges or title differ (and move it if its anchor did)."""
     spec = chart_spec(chart, sheet.sheet_id)
     position = chart_position(chart, sheet.sheet_id)
     existing = find_chart(sheet, chart.title, remembered)
     if existing is None:
         return [{"addChart": {"chart": {"spec": spec, "position": position}}}]
     chart_id = existing["chartId"]
-    requests: list[dict[str, Any]] = [{"updateChartSpec": {"chartId": chart_id, "spec": spec}}]
+    requests: list[dict[str, Any]] = []
+    if _ranges(existing.get("spec", {})) != _ranges(spec):
+        requests.append({"updateChartSpec": {"chartId": chart_id, "spec": spec}})
     anchor = existing.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
     wanted = position["overlayPosition"]["anchorCell"]
     if any(anchor.get(k, 0) != v for k, v in wanted.items()):

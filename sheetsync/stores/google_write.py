@@ -74,7 +74,7 @@ class Check:
 
     target: Target
     what: str
-    """"rows" (rows 1..last of a tab the batch updates), "header" (row 1) or "guard" (cells of one column)."""
+    """"rows" (a block of rows the batch writes into), "header" (row 1) or "guard" (cells of one column)."""
     col: int
     first_row: int
     last_row: int
@@ -89,38 +89,58 @@ class Check:
     def a1(self) -> str:
         title = quote_title(self.target.sheet.title)
         if self.what == "rows":
-            return f"{title}!1:{self.last_row}"
+            return f"{title}!{self.first_row}:{self.last_row}"
         if self.what == "header":
             return f"{title}!1:1"
         return column_span(self.target.sheet.title, self.col, self.first_row, self.last_row)
 
 
-def plan_checks(batch: WriteBatch, targets: dict[str, Target]) -> list[Check]:
-    """The ranges to re-read before writing, one batchGet in all.
+GAP = 50
+"""Written rows this close together are re-read as one block (fewer ranges, a few unneeded rows)."""
+MAX_BLOCKS = 200
+"""Past this many blocks, one block from the first to the last written row is re-read instead."""
 
-    A tab whose cells the batch updates is re-read from row 1 to the last row it knows: its header, its
-    ID column and every row the batch writes into must be as read. Other tabs the batch appends to or
-    replaces have their header re-read; guards outside those blocks are re-read column by column.
+
+def _blocks(rows: set[int]) -> list[tuple[int, int]]:
+    """Spans of written rows to re-read: consecutive and nearby rows merged."""
+    spans: list[tuple[int, int]] = []
+    for row in sorted(rows):
+        if spans and row - spans[-1][1] <= GAP:
+            spans[-1] = (spans[-1][0], row)
+        else:
+            spans.append((row, row))
+    if len(spans) > MAX_BLOCKS:
+        spans = [(spans[0][0], spans[-1][1])]
+    return spans
+
+
+def plan_checks(batch: WriteBatch, targets: dict[str, Target]) -> list[Check]:
+    """The ranges to re-read before writing, one batchGet in all, proportional to what the batch writes.
+
+    Every tab the batch touches has its header row re-read. A tab whose cells the batch updates has the rows
+    it writes into re-read (in blocks of nearby rows): each must still hold exactly what was read, so a sort,
+    an insert or a delete above them, or an edit in them, stops the write. Guards outside those blocks
+    are re-read column by column.
     """
     checks: list[Check] = []
-    blocks: dict[str, Check] = {}
+    blocks: dict[str, list[Check]] = defaultdict(list)
     written: dict[str, set[int]] = defaultdict(set)
     for cell in batch.cells:
         written[cell.tab].add(cell.row)
     for key, target in targets.items():
         if target.data is None or TABS_BY_KEY[key].headerless:
             continue
-        if key in written:
-            last = max(len(target.data.rows), max(written[key]), 1)
-            blocks[key] = Check(target, "rows", 0, 1, last, rows=written[key])
-            checks.append(blocks[key])
-        elif key in batch.appends or key in batch.replace or any(g.tab == key for g in batch.guards):
+        if key in written or key in batch.appends or key in batch.replace or any(g.tab == key for g in batch.guards):
             checks.append(Check(target, "header", 0, 1, 1))
+        for first, last in _blocks({r for r in written.get(key, ()) if r > 1}):
+            block = Check(target, "rows", 0, first, last, rows={r for r in written[key] if first <= r <= last})
+            blocks[key].append(block)
+            checks.append(block)
     by_column: dict[tuple[str, int], dict[int, Cell]] = defaultdict(dict)
     for guard in batch.guards:
-        block = blocks.get(guard.tab)
-        if block is not None and guard.row <= block.last_row:
-            block.cells[(guard.row, guard.col)] = guard.expected
+        inside = next((b for b in blocks.get(guard.tab, ()) if b.first_row <= guard.row <= b.last_row), None)
+        if inside is not None:
+            inside.cells[(guard.row, guard.col)] = guard.expected
         else:
             by_column[(guard.tab, guard.col)][guard.row] = guard.expected
     for (key, col), expected in sorted(by_column.items()):
@@ -147,28 +167,31 @@ def _verify_header(check: Check, current: Sequence[Cell]) -> None:
 
 
 def _verify_rows(check: Check, rows: list[list[Cell]]) -> None:
+    """`rows` are the block's rows as they are now, from check.first_row on."""
     target, title = check.target, check.target.sheet.title
     data = target.data
     assert data is not None
-    _verify_header(check, rows[0] if rows else [])
-    now = [rows[i - 1] if i - 1 < len(rows) else [] for i in range(1, check.last_row + 1)]
+
+    def now(row_no: int) -> list[Cell]:
+        i = row_no - check.first_row
+        return _trimmed(rows[i]) if 0 <= i < len(rows) else []
+
     id_col = id_column(target)
-    if id_col is not None:
-        for row_no in range(2, len(data.rows) + 1):
-            before, current = data.cell(row_no, id_col), _cell(now[row_no - 1], id_col)
-            if before != current:
-                raise StoreConflict(f"'{title}' row {row_no} held ID {_describe(before)} when read and now holds "
-                                    f"{_describe(current)}: rows were sorted, inserted or deleted; reading the "
-                                    "sheet again.")
+    for row_no in sorted(check.rows):
+        before = _trimmed(data.rows[row_no - 1]) if row_no - 1 < len(data.rows) else []
+        if id_col is not None and _cell(before, id_col) != _cell(now(row_no), id_col):
+            raise StoreConflict(f"'{title}' row {row_no} held ID {_describe(_cell(before, id_col))} when read and now "
+                                f"holds {_describe(_cell(now(row_no), id_col))}: rows were sorted, inserted or "
+                                "deleted; reading the sheet again.")
     for (row_no, col), expected in sorted(check.cells.items()):
-        current = _cell(now[row_no - 1], col)
+        current = _cell(now(row_no), col)
         if current != expected:
             raise StoreConflict(f"'{title}' row {row_no}, column {column_letter(col)} changed since it was read "
                                 f"(was {_describe(expected)}, now {_describe(current)}): someone edited it; "
                                 "reading the sheet again.")
     for row_no in sorted(check.rows):
-        read_row = _trimmed(data.rows[row_no - 1]) if row_no - 1 < len(data.rows) else []
-        if now[row_no - 1] != read_row:
+        before = _trimmed(data.rows[row_no - 1]) if row_no - 1 < len(data.rows) else []
+        if now(row_no) != before:
             raise StoreConflict(f"'{title}' row {row_no} was edited since it was read; reading the sheet again.")
 
 
@@ -180,9 +203,7 @@ def verify(checks: Sequence[Check], answers: Sequence[list[list[Any]]]) -> None:
     """Raise StoreConflict naming the first cell that no longer holds what the snapshot showed."""
     for check, raw in zip(checks, answers, strict=True):
         if check.what == "rows":
-            rows = convert_rows(raw, check.target.readers)
-            rows += [[] for _ in range(check.last_row - len(rows))]
-            _verify_rows(check, rows)
+            _verify_rows(check, convert_rows(raw, check.target.readers))
             continue
         if check.what == "header":
             converted = convert_rows(raw[:1], check.target.readers)

@@ -1,0 +1,118 @@
+"""What a sync costs on Google: requests and bytes follow what changed, not the size of the sheet."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from conftest import NOW
+from fake_sheets import FakeSheets, make_store
+
+from sheetsync.config import Config
+from sheetsync.core.schema import OPPORTUNITIES
+from sheetsync.state import State
+from sheetsync.sync import Syncer
+
+STAGES = ["Lead", "Qualified", "Quote", "Negotiation", "Won", "Lost"]
+
+
+def pipeline(fake: FakeSheets, layout, rows: int) -> None:
+    """The en template plus `rows` typed opportunities, seeded straight into the fake (fast)."""
+    make_store(fake).setup(layout)
+    rng = random.Random(rows)
+    body = []
+    for i in range(rows):
+        stage = rng.choice(STAGES)
+        cells = {"customer": f"{rng.choice(['Acme', 'Harbor', 'Pearl', 'Summit'])} {rng.choice(['Foods', 'Tools'])}"
+                             f" {i} {'x' * (i % 5)}", "contact": f"Contact {i}", "phone": f"1{rng.randrange(3, 10)}"
+                             f"{rng.randrange(10 ** 8, 10 ** 9)}", "region": rng.choice(["East", "North", "South"]),
+                 "stage": stage, "amount": rng.randrange(1, 500) * 1000,
+                 "loss_reason": "Price" if stage == "Lost" else None}
+        body.append([cells.get(c.key) for c in OPPORTUNITIES.columns])
+    header = fake.values("Opportunities")[0]
+    fake.seed("Opportunities", [header, *body])
+
+
+def cycle(store, state, minutes: int) -> None:
+    Syncer(store, Config(timezone="UTC"), state, clock=lambda: NOW + timedelta(minutes=minutes)).run_cycle()
+
+
+def written_bytes(fake: FakeSheets) -> int:
+    return sum(c.size for c in fake.calls if c.kind == "batchUpdate")
+
+
+@pytest.fixture
+def synced(layout, tmp_path):
+    """A 300-row pipeline synced twice (IDs, owners, statuses in place) with one long-lived store."""
+    fake = FakeSheets()
+    with fake.mock():
+        pipeline(fake, layout, 300)
+        store = make_store(fake)
+        state = State(tmp_path / "state")
+        cycle(store, state, 0)
+        cycle(store, state, 5)
+        yield fake, store, state
+        state.close()
+
+
+def test_a_cycle_where_nothing_changed_is_one_read_and_no_write(synced):
+    fake, store, state = synced
+    fake.reset_counts()
+    cycle(store, state, 10)
+    assert [c.kind for c in fake.calls] == ["values.batchGet"]
+
+
+def test_a_fresh_process_with_nothing_to_do_reads_metadata_and_values_only(synced, tmp_path):
+    fake, store, state = synced
+    fake.reset_counts()
+    cycle(make_store(fake), state, 10)
+    assert sorted(c.kind for c in fake.calls) == ["get", "values.batchGet"]
+    assert fake.writes() == 0
+
+
+def reread_rows(fake: FakeSheets) -> int:
+    """The most rows any range of the guard re-read (the second batchGet) spans."""
+    guard = [c for c in fake.calls if c.kind == "values.batchGet"][1:]
+    spans = [0]
+    for call in guard:
+        for value in parse_qs(urlparse(call.url).query).get("ranges", []):
+            m = re.search(r"!(\d+):(\d+)$", value) or re.search(r"!\D+(\d+):\D+(\d+)$", value)
+            spans.append(int(m.group(2)) - int(m.group(1)) + 1 if m else 10 ** 9)
+    return max(spans)
+
+
+def one_changed_row(layout, tmp_path, rows: int) -> tuple[int, int, int]:
+    """(requests, bytes written, rows re-read) of the sync after a person changes one row's stage."""
+    fake = FakeSheets()
+    with fake.mock():
+        pipeline(fake, layout, rows)
+        store = make_store(fake)
+        state = State(tmp_path / f"state-{rows}")
+        try:
+            cycle(store, state, 0)
+            cycle(store, state, 5)
+            fake.type("Opportunities", f"N{rows // 2}", "Won")
+            fake.reset_counts()
+            cycle(store, state, 10)
+        finally:
+            state.close()
+        return len(fake.calls), written_bytes(fake), reread_rows(fake)
+
+
+def test_one_changed_row_writes_bytes_for_that_row_not_for_the_sheet(layout, tmp_path):
+    small_requests, small, _ = one_changed_row(layout, tmp_path, 200)
+    big_requests, big, reread = one_changed_row(layout, tmp_path, 2_000)
+    assert big_requests == small_requests <= 3  # read, guard re-read of the changed row, one write
+    assert reread <= 60  # the guard re-reads the header and the rows written, not the whole tab
+    assert big < 1.5 * small + 2_000, (small, big)  # ten times the rows, about the same bytes
+    assert big < 20_000
+
+
+@pytest.mark.large
+def test_one_changed_row_at_100k_rows_writes_a_few_kilobytes(layout, tmp_path):
+    requests, written, reread = one_changed_row(layout, tmp_path, 100_000)
+    assert requests <= 3 and reread <= 60
+    assert written < 20_000
