@@ -9,18 +9,16 @@ import click
 
 from . import config as cfg
 from . import doctor as doc
+from .backends import open_backend
 from .core.schema import LayoutError, normalize
 from .core.workbook import SYNC_TABS, detect_language, read_workbook
-from .intake.queue import IntakeQueue
 from .messages import say
 from .notify.build import MANAGER, money, stage_totals
 from .notify.channels import describe
 from .notify.notifier import Notifier
-from .notify.outbox import SqliteOutbox
+from .pipelines import Pipeline
 from .ports import StoreError
-from .state import State
 from .stores import open_store
-from .sync import Syncer
 
 READ_ERRORS = (cfg.ConfigError, LayoutError, StoreError)
 
@@ -60,31 +58,26 @@ def status(config_path: str | None) -> None:
     config = _load(config_path)
     lang = config.template
     now = datetime.now(timezone.utc)
-    queue = IntakeQueue.for_config(config)
+    backend = open_backend(config)
+    queue, state, outbox = (backend.queue(config.workspace_name), backend.state(config.workspace_name),
+                            backend.outbox(config.workspace_name))
     try:
         q = queue.stats(now)
         attention = len(queue.needs_attention())
+        values = {k: state.get(k) for k in ("last_sync", "last_sync_report", "last_sync_error", "last_sync_error_at")}
+        n = outbox.stats(now)
     finally:
-        queue.close()
+        for part in (queue, state, outbox, backend):
+            part.close()
     oldest = q.get("oldest_pending_age_seconds")
     click.echo(say("notify.status.queue", lang, depth=q["depth"], attention=attention,
                    oldest="-" if oldest is None else f"{int(oldest)} s"))
     click.echo(say("notify.status.flush", lang, at=q.get("last_flush_at") or "-",
                    result=q.get("last_flush_result") or "-"))
-    state = State(config.state_path)
-    try:
-        values = {k: state.get(k) for k in ("last_sync", "last_sync_report", "last_sync_error", "last_sync_error_at")}
-    finally:
-        state.close()
     click.echo(say("notify.status.sync", lang, at=values["last_sync"] or "-", result=values["last_sync_report"] or "-"))
     if values["last_sync_error"]:
         click.echo(say("notify.status.sync_error", lang, at=values["last_sync_error_at"] or "-",
                        error=values["last_sync_error"]))
-    outbox = SqliteOutbox.for_state_dir(config.state_path)
-    try:
-        n = outbox.stats(now)
-    finally:
-        outbox.close()
     click.echo(say("notify.status.notifications", lang, pending=n["pending"], retrying=n["retrying"], sent=n["sent"],
                    failed=n["failed"] + n["unsure"]))
     if n["last_error"]:
@@ -112,16 +105,18 @@ def digest(config_path: str | None, preview: bool, to: str | None) -> None:
     if not preview:
         raise click.ClickException(say("notify.digest.use_preview", config.template))
     now = datetime.now(timezone.utc)
-    notifier = Notifier(config, SqliteOutbox.for_state_dir(config.state_path))
-    state = State(config.state_path)
+    backend = open_backend(config)
+    pipeline = Pipeline(config.workspace_name, config, backend, "sync")
     try:
-        plan = Syncer(open_store(config), config, state).preview(now)
+        syncer = pipeline.syncer()
+        plan = syncer.preview(now)
+        notifier = syncer.notifier or Notifier(config, backend.outbox(config.workspace_name))
         addressed = notifier.digests(plan, now.astimezone(config.tz).date())
     except READ_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
-        state.close()
-        notifier.outbox.close()
+        pipeline.close()
+        backend.close()
     lang = plan.workbook.language if plan.workbook else config.template
     if to:
         wanted = normalize(to)

@@ -10,16 +10,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import config as cfg
+from .backends import open_backend
 from .core.schema import LayoutError
 from .core.workbook import SYNC_TABS, detect_language, read_workbook
-from .intake.queue import IntakeQueue
 from .messages import say
 from .notify import channels
 from .notify.build import MANAGER, channel_test_message
 from .notify.leads import team_contacts
 from .notify.send import SendResult, check, send
-from .ports import Snapshot, StoreError
-from .state import State
+from .ports import Queue, Snapshot, StoreError
 from .stores import open_store
 
 PASS, FAIL, INFO = "pass", "fail", "info"
@@ -111,14 +110,10 @@ def check_layout(snapshot: Snapshot | None, config: cfg.Config, lang: str) -> Ch
     return Check("tabs", PASS, say("notify.doctor.layout_ok", lang, count=len(SYNC_TABS)))
 
 
-def check_queue(config: cfg.Config, lang: str, now: datetime) -> Check:
+def check_queue(queue: Queue, lang: str, now: datetime) -> Check:
     """Nothing in the intake queue needs attention or waits for a flush that never comes."""
-    queue = IntakeQueue.for_config(config)
-    try:
-        stats = queue.stats(now)
-        attention = queue.needs_attention()
-    finally:
-        queue.close()
+    stats = queue.stats(now)
+    attention = queue.needs_attention()
     if attention:
         return Check("queue", FAIL, say("notify.doctor.queue_attention", lang, count=len(attention)),
                      say("notify.doctor.queue_attention_fix", lang))
@@ -145,14 +140,10 @@ def check_secrets(config: cfg.Config, lang: str) -> list[Check]:
     return out
 
 
-def check_clock(config: cfg.Config, lang: str, now: datetime, snapshot: Snapshot | None) -> Check:
-    """The clock is not behind what this machine already recorded, and the sheet agrees on the timezone."""
+def check_clock(config: cfg.Config, lang: str, now: datetime, snapshot: Snapshot | None,
+                last: object = None) -> Check:
+    """The clock is not behind the last sync recorded (`last`), and the sheet agrees on the timezone."""
     local = now.astimezone(config.tz)
-    state = State(config.state_path)
-    try:
-        last = state.get("last_sync")
-    finally:
-        state.close()
     try:
         last_at = datetime.fromisoformat(str(last)) if last else None
     except ValueError:
@@ -226,9 +217,24 @@ def diagnose(load: Callable[[], cfg.Config], *, send_test: bool = False, now: da
     credentials, account = check_credentials(config, lang)
     checks.append(credentials)
     store, snapshot = check_store(config, lang, account)
-    checks += [store, check_layout(snapshot, config, lang), check_queue(config, lang, now)]
+    checks += [store, check_layout(snapshot, config, lang)]
+    last_sync = None
+    try:
+        backend = open_backend(config)
+    except Exception as exc:  # e.g. PostgreSQL unreachable: say so and go on with the other checks
+        checks.append(Check("queue", FAIL, say("notify.doctor.backend_down", lang, error=exc),
+                            say("notify.doctor.backend_fix", lang)))
+    else:
+        queue, state = backend.queue(config.workspace_name), backend.state(config.workspace_name)
+        try:
+            checks.append(check_queue(queue, lang, now))
+            last_sync = state.get("last_sync")
+        finally:
+            queue.close()
+            state.close()
+            backend.close()
     checks += check_secrets(config, lang)
-    checks.append(check_clock(config, lang, now, snapshot))
+    checks.append(check_clock(config, lang, now, snapshot, last_sync))
     checks += check_channels(config, lang, snapshot, send_test, sender, now)
     return checks
 

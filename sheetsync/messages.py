@@ -209,6 +209,8 @@ EN: dict[str, str] = {
     "notify.doctor.queue_stuck_fix": "Start `sheetsync serve` (or `sheetsync worker` beside gunicorn) and keep it "
                                      "running.",
     "notify.doctor.queue_ok": "Queue: {count} submissions waiting, none stuck or needing attention.",
+    "notify.doctor.backend_down": "Queue: the state database cannot be opened: {error}",
+    "notify.doctor.backend_fix": "Check database_url (PostgreSQL must be reachable) or that state_dir is writable.",
     "notify.doctor.secret_ok": "Secret {source}: signed ({count} secret(s)).",
     "notify.doctor.secret_unsigned": "Secret {source}: accepts unsigned posts (listed in allow_unsigned).",
     "notify.doctor.secret_missing": "Secret {source}: no secret, so every post to /hooks/{source} is refused.",
@@ -425,6 +427,8 @@ ZH: dict[str, str] = {
     "notify.doctor.queue_stuck": "队列：{count} 条提交在等待，最早的已等 {minutes} 分钟：没有在运行的写入任务。",
     "notify.doctor.queue_stuck_fix": "启动 `sheetsync serve`（或在 gunicorn 旁运行 `sheetsync worker`）并保持运行。",
     "notify.doctor.queue_ok": "队列：{count} 条提交在等待，没有卡住或需要处理的。",
+    "notify.doctor.backend_down": "队列：无法打开状态数据库：{error}",
+    "notify.doctor.backend_fix": "检查 database_url（PostgreSQL 须可连接）或 state_dir 是否可写。",
     "notify.doctor.secret_ok": "密钥 {source}：已签名（{count} 个密钥）。",
     "notify.doctor.secret_unsigned": "密钥 {source}：接受未签名的提交（在 allow_unsigned 中）。",
     "notify.doctor.secret_missing": "密钥 {source}：没有密钥，发往 /hooks/{source} 的提交都会被拒绝。",

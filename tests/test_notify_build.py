@@ -107,3 +107,48 @@ def test_weekly_manager_digest_has_funnel_wins_losses_who_is_behind_and_stale_de
         "Who is behind (overdue follow-ups)\n- Alice Chen: 1 overdue, oldest 2 days\n"
         "- Bob Wang: 1 overdue, oldest 5 days\n\n"
         "Stale deals (1)\n- OPP-5 Old Mill (Alice Chen) Stale: in Lead for 20 days (limit 14)")
+
+
+def _snapshot(owner_before: str):
+    from sheetsync.ports import Snapshot, TabData
+
+    headers = ["ID", "Customer", "Contact", "Phone", "Need", "Owner", "Assigned by", "Stage"]
+    rows = [headers, ["OPP-1", "Acme", "Li Lei", "13800138000", "Quote", owner_before, "Rule 1", "Lead"],
+            ["OPP-2", "Blue Sky", "Han", "139", "POS", "Bob Wang", "Rule 2", "Lead"]]
+    team = [["Name", "Email", "IM id"], ["Alice Chen", "alice@example.com", "wecombot://alice-key"],
+            ["Bob Wang", "", "dingtalk://SEC1@tok"]]
+    return Snapshot({"opportunities": TabData("Opportunities", rows), "team": TabData("Team", team)})
+
+
+def test_a_handover_in_a_written_batch_reaches_the_new_owner_with_the_old_one_named():
+    from sheetsync.notify.leads import assigned_leads, team_contacts
+    from sheetsync.ports import CellWrite, WriteBatch
+
+    snapshot = _snapshot("Bob Wang")
+    batch = WriteBatch(cells=[CellWrite("opportunities", 2, 5, "Alice Chen"),
+                              CellWrite("opportunities", 2, 6, "Handover from Bob Wang"),
+                              CellWrite("opportunities", 3, 7, "Quote")])
+    (lead,) = assigned_leads(snapshot, batch)
+    assert lead == AssignedLead("OPP-1", "Alice Chen", "Acme", "Quote", "13800138000", "Li Lei",
+                                "Handover from Bob Wang", "Bob Wang")
+    assert "Handed over from Bob Wang." in assignment_message(lead, "en", TODAY).body
+    assert team_contacts(snapshot)["alicechen"].im == "wecombot://alice-key"
+
+
+def test_rewriting_the_same_owner_or_clearing_it_notifies_nobody():
+    from sheetsync.notify.leads import assigned_leads
+    from sheetsync.ports import CellWrite, WriteBatch
+
+    snapshot = _snapshot("Alice Chen")
+    same = WriteBatch(cells=[CellWrite("opportunities", 2, 5, "alice chen"), CellWrite("opportunities", 3, 5, "")])
+    assert assigned_leads(snapshot, same) == []
+
+
+def test_rows_appended_with_an_owner_are_new_leads():
+    from sheetsync.notify.leads import assigned_leads
+    from sheetsync.ports import WriteBatch
+
+    batch = WriteBatch(appends={"opportunities": [["OPP-9", "Harbor", "Wu", "137", "Forklifts", "Bob Wang",
+                                                   "East pool", "Lead"], ["OPP-10", "No owner yet"]]})
+    (lead,) = assigned_leads(_snapshot(""), batch)
+    assert (lead.id, lead.owner, lead.rule, lead.previous_owner) == ("OPP-9", "Bob Wang", "East pool", "")

@@ -24,14 +24,15 @@ from sheetsync.sync import Syncer
 from sheetsync.template import load_layout
 
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+ZH_TEAM = ("陈晓", "王斌", "张卡", "刘丹", "周怡")
 
 
-def set_im_ids(path, ids):
+def set_im_ids(path, ids, tab="Team", name="Name", im="IM id"):
     """Type IM ids into the Team tab as a manager would."""
     wb = openpyxl.load_workbook(path)
-    ws = wb["Team"]
+    ws = wb[tab]
     headers = [c.value for c in ws[1]]
-    name_col, im_col = headers.index("Name") + 1, headers.index("IM id") + 1
+    name_col, im_col = headers.index(name) + 1, headers.index(im) + 1
     for row in range(2, ws.max_row + 1):
         name = ws.cell(row, name_col).value
         if name in ids:
@@ -42,14 +43,18 @@ def set_im_ids(path, ids):
 class Pipeline:
     """A workbook, its syncer and a notifier sharing one state directory, as serve builds them."""
 
-    def __init__(self, tmp_path, **settings):
+    def __init__(self, tmp_path, language="en", **settings):
         self.path = tmp_path / "pipeline.xlsx"
         self.config = Config(workbook=str(self.path), state_dir=str(tmp_path / "state"), base_dir=tmp_path,
-                             **settings)
+                             template=language, **settings)
         self.now = NOW
-        ExcelStore(self.path).setup(load_layout("en", TODAY))
-        set_im_ids(self.path, {name: f"wecombot://key-{name.split()[0].lower()}" for name in
-                               ("Alice Chen", "Bob Wang", "Carol Zhang", "Dan Liu", "Erin Zhou")})
+        ExcelStore(self.path).setup(load_layout(language, TODAY))
+        if language == "zh":
+            set_im_ids(self.path, {name: f"wecombot://key-{i}" for i, name in enumerate(ZH_TEAM)}, "团队", "姓名",
+                       "IM账号")
+        else:
+            set_im_ids(self.path, {name: f"wecombot://key-{name.split()[0].lower()}" for name in
+                                   ("Alice Chen", "Bob Wang", "Carol Zhang", "Dan Liu", "Erin Zhou")})
         self.open()
 
     def open(self):
@@ -97,6 +102,19 @@ def test_owners_assigned_by_a_sync_get_a_new_lead_message_once(pipeline):
     assert "Why you: " in acme[0]
     pipeline.syncer.run_cycle(NOW + timedelta(minutes=5))
     assert pipeline.notifier.deliver().sent == 0
+
+
+@responses.activate
+def test_a_chinese_workbook_gets_chinese_notices(tmp_path):
+    responses.post(WECOM, json={"errcode": 0})
+    p = Pipeline(tmp_path, "zh", notify_daily_at="off", notify_weekly_at="off")
+    p.syncer.run_cycle(NOW)
+    assert p.notifier.deliver().sent > 0
+    texts = [text for _, text in sent_messages()]
+    jinggong = next(text for text in texts if "上海精工机械有限公司" in text)
+    assert "新商机分配给你：上海精工机械有限公司" in jinggong
+    assert "需求：自动化产线报价" in jinggong and "电话：13800138000" in jinggong and "分配依据：" in jinggong
+    p.close()
 
 
 @responses.activate

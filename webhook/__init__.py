@@ -16,7 +16,7 @@ from flask.json.provider import DefaultJSONProvider
 from sheetsync.backends import Backend, open_backend
 from sheetsync.config import Config, ConfigError, load
 from sheetsync.intake.mapping import check_field_map
-from sheetsync.notify.outbox import Outbox, SqliteOutbox
+from sheetsync.notify.outbox import Outbox
 from sheetsync.pipelines import Pipeline, open_pipelines
 from sheetsync.ports import Queue
 from sheetsync.state import State
@@ -90,7 +90,7 @@ def create_app(config: Config | None = None) -> Flask:
     backend = open_backend(config)
     pipelines = {p.name: p for p in open_pipelines(config, backend)}
     app.extensions[EXTENSION] = AppState(config, pipelines, backend=backend,
-                                         outbox=SqliteOutbox.for_state_dir(config.state_path))
+                                         outbox=backend.outbox(config.workspace_name))
     errors.register(app)
     app.register_blueprint(views.bp)
     return app

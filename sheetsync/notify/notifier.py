@@ -20,7 +20,7 @@ from . import defaults, schedule
 from .build import MANAGER, Message, assignment_message, build_payload, daily_digests, weekly_digest
 from .channels import Contact, manager_targets, targets_for
 from .leads import assigned_leads, contacts_of, team_contacts
-from .outbox import Delivery, Outbox, SqliteOutbox, retry_at
+from .outbox import Delivery, Outbox, retry_at
 from .send import SendResult, send
 
 if TYPE_CHECKING:
@@ -71,10 +71,6 @@ class Notifier:
         self.daily_at = schedule.parse_time(config.notify_daily_at)
         self.weekly_at = schedule.parse_weekly(config.notify_weekly_at)
         self.workdays = schedule.parse_days(config.notify_workdays)
-
-    @classmethod
-    def for_config(cls, config: Config) -> Notifier:
-        return cls(config, SqliteOutbox.for_state_dir(config.state_path))
 
     def _today(self, now: datetime) -> date:
         return now.astimezone(self.config.tz).date()
@@ -142,6 +138,8 @@ class Notifier:
                           for d in a.deliveries()]
             queued += self.outbox.add(deliveries, now, once=run)
             log.info("%s digest: %s messages queued", name, queued)
+            if daily:
+                self.outbox.prune(now)
         return queued
 
     # -- sending (its own scheduler job) ---------------------------------------------------------
@@ -172,6 +170,7 @@ class Notifier:
     def recover(self) -> int:
         """At the start of the one process that sends: deliveries cut off mid-send become "unsure"."""
         count = self.outbox.recover(self.clock())
+        self.outbox.prune(self.clock())
         if count:
             log.warning("%s notifications were being sent when the last process stopped; they are not sent again "
                         "(see sheetsync status)", count)
