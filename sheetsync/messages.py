@@ -24,6 +24,20 @@ EN: dict[str, str] = {
     "hostile.paste.typeform": "Typeform > Connect > Webhooks > Edit > Secret",
     "hostile.paste.tally": "Tally > Integrations > Webhooks > Signing secret",
     "hostile.paste.followup": "the phone follow-up form's sender signs with it like the generic source",
+    "hostile.token_required": "This needs the API token: send `Authorization: Bearer <api_token>` with the "
+                              "api_token from sheetsync.toml (or SHEETSYNC_API_TOKEN).",
+    "hostile.token_unset": "No api_token is configured, so this stays closed: run `sheetsync init` (it adds one) "
+                           "or set api_token in sheetsync.toml or SHEETSYNC_API_TOKEN, then send "
+                           "`Authorization: Bearer <api_token>`.",
+    "hostile.no_secret": "Source '{source}' has no secret configured, so sheetsync refuses unsigned posts to it: "
+                         "put the form's signing secret under [secrets] in sheetsync.toml ({source} = [\"…\"]) "
+                         "or set {env}; to accept unsigned posts anyway, add \"{source}\" to allow_unsigned.",
+    "hostile.unsigned_allowed": "Source '{source}' accepts unsigned posts (allow_unsigned): anyone who knows "
+                                "the address can add leads. Set a secret for it and remove it from allow_unsigned.",
+    "hostile.unsigned_warning": "Source '{source}' is listed in allow_unsigned, so anyone can post to it: set a "
+                                "secret under [secrets] or {env} and remove it from allow_unsigned.",
+    "hostile.no_secret_start": "Source '{source}' has no secret, so it refuses every post until you set one "
+                               "under [secrets] or {env}.",
     # review: history origins, Summary review, Trends, zh habits
     "review.origin_sync": "sync",
     "review.origin_sheet": "sheet edit",
@@ -253,6 +267,19 @@ ZH: dict[str, str] = {
     "hostile.paste.typeform": "Typeform > Connect > Webhooks > Edit > Secret",
     "hostile.paste.tally": "Tally > Integrations > Webhooks > Signing secret",
     "hostile.paste.followup": "手机跟进表单的发送方用它签名，方式同 generic 来源",
+    "hostile.token_required": "需要 API 令牌：请求头加上 `Authorization: Bearer <api_token>`，令牌见 sheetsync.toml 的 "
+                              "api_token（或 SHEETSYNC_API_TOKEN）。",
+    "hostile.token_unset": "尚未配置 api_token，因此此处不开放：运行 `sheetsync init`（会生成一个），"
+                           "或在 sheetsync.toml 或 SHEETSYNC_API_TOKEN 中设置 api_token，"
+                           "再发送 `Authorization: Bearer <api_token>`。",
+    "hostile.no_secret": "来源“{source}”没有配置密钥，sheetsync 拒绝未签名的提交："
+                         "把表单的签名密钥写入 sheetsync.toml 的 [secrets]（{source} = [\"…\"]）或设置 {env}；"
+                         "如确需接受未签名提交，把 \"{source}\" 加入 allow_unsigned。",
+    "hostile.unsigned_allowed": "来源“{source}”接受未签名提交（allow_unsigned）：知道地址的任何人都能添加线索。"
+                                "请为它设置密钥并从 allow_unsigned 中移除。",
+    "hostile.unsigned_warning": "来源“{source}”在 allow_unsigned 中，任何人都能向它提交：请在 [secrets] 或 {env} "
+                                "设置密钥，并从 allow_unsigned 中移除。",
+    "hostile.no_secret_start": "来源“{source}”没有密钥，在设置之前会拒绝所有提交：请在 [secrets] 或 {env} 中设置。",
     # review: history origins, Summary review, Trends, zh habits
     "review.origin_sync": "系统同步",
     "review.origin_sheet": "表格编辑",

@@ -119,11 +119,12 @@ def test_retry_sends_an_item_back_with_fresh_tries_and_drop_gives_up(queue):
 
 
 def test_api_status_lists_items_needing_attention(config):
-    app = create_app(config.with_values(intake_max_attempts=1))
+    app = create_app(config.with_values(intake_max_attempts=1, api_token="0123456789abcdef-token"))
     q = app.extensions[EXTENSION].queue
     key = q.submit(lead("Acme", kind="update", opportunity_id="OPP-GONE01"), NOW).key
     flush_once(q, Refusing([key]), later(1))
-    body = app.test_client().get("/api/status").get_json()
+    auth = {"Authorization": "Bearer 0123456789abcdef-token"}
+    body = app.test_client().get("/api/status", headers=auth).get_json()
     assert body["queue"]["needs_attention_count"] == 1
     assert body["queue"]["needs_attention"][0] == {
         "key": key, "kind": "update", "source": "generic", "opportunity_id": "OPP-GONE01", "reason": REFUSAL,

@@ -264,14 +264,15 @@ def test_unreachable_people_are_logged_not_fatal(tmp_path, caplog):
 def test_api_status_shows_notification_failures_without_tokens(tmp_path):
     from webhook import EXTENSION, create_app
 
-    app = create_app(Config(state_dir=str(tmp_path / "state"), base_dir=tmp_path))
+    app = create_app(Config(state_dir=str(tmp_path / "state"), base_dir=tmp_path, api_token="0123456789abcdef-token"))
     state = app.extensions[EXTENSION]
     state.clock = lambda: NOW
     state.outbox.add([Delivery("assign:OPP-1:Alice:2026-11-28", "assignment", "Alice Chen",
                                "wecombot://secret-robot-key", "New lead", "body")], NOW)
     ((item, attempt),) = state.outbox.claim(NOW, 5)
     state.outbox.mark_failed(item, NOW, "wecombot://…-key: HTTP 502", NOW + timedelta(minutes=1))
-    notifications = app.test_client().get("/api/status").json["notifications"]
+    auth = {"Authorization": "Bearer 0123456789abcdef-token"}
+    notifications = app.test_client().get("/api/status", headers=auth).json["notifications"]
     assert notifications["retrying"] == 1
     assert notifications["last_error"] == "assignment to Alice Chen: wecombot://…-key: HTTP 502"
     assert notifications["problems"][0]["next_try"] == "2026-11-28T09:31:00+00:00"

@@ -21,6 +21,9 @@ from sheetsync.stores.excel import ExcelStore
 from sheetsync.template import load_layout
 from webhook.signing import sheetsync_header
 
+TOKEN = "sigkill-status-token-0123"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")]
 
@@ -52,7 +55,8 @@ class Server:
         self.cwd, self.port = cwd, port
         self.env = {**os.environ, "SHEETSYNC_WORKBOOK": "pipeline.xlsx", "SHEETSYNC_STATE_DIR": "state",
                     "SHEETSYNC_HOST": "127.0.0.1", "SHEETSYNC_PORT": str(port), "SHEETSYNC_FLUSH_INTERVAL": "1",
-                    "SHEETSYNC_SYNC_INTERVAL": "3600", "SHEETSYNC_SECRET_GENERIC": SECRET}
+                    "SHEETSYNC_SYNC_INTERVAL": "3600", "SHEETSYNC_SECRET_GENERIC": SECRET,
+                    "SHEETSYNC_API_TOKEN": TOKEN}
         self.env.pop("SHEETSYNC_CONFIG", None)
         self.proc: subprocess.Popen | None = None
         self.ready = threading.Event()
@@ -164,9 +168,10 @@ def test_every_answered_submission_lands_exactly_once_across_sigkills(tmp_path):
             server.start()
         assert len(answered) >= LEADS, f"only {len(answered)} leads answered before the deadline"
         settle = time.monotonic() + 15
-        while request(server.port, "GET", "/api/status")[1]["queue"]["depth"] and time.monotonic() < settle:
+        while (request(server.port, "GET", "/api/status", headers=AUTH)[1]["queue"]["depth"]
+               and time.monotonic() < settle):
             time.sleep(0.2)
-        assert request(server.port, "GET", "/api/status")[1]["queue"]["depth"] == 0
+        assert request(server.port, "GET", "/api/status", headers=AUTH)[1]["queue"]["depth"] == 0
     finally:
         stop.set()
         if server.proc is not None and server.proc.poll() is None:

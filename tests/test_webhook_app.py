@@ -19,10 +19,14 @@ T = int(NOW.timestamp())
 SECRETS = {"generic": ("gen-old", "gen-new"), "google-forms": ("gf-secret",), "jiandaoyun": ("test-secret",),
            "typeform": ("abc123",), "tally": ("YOUR_SIGNING_SECRET",), "followup": ("fu-secret",)}
 JSON = "application/json"
+TOKEN = "status-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SOURCES_ALL = ("generic", "google-forms", "jiandaoyun", "typeform", "tally", "followup")
 
 
 def make_app(tmp_path, **overrides):
-    values = {"state_dir": str(tmp_path / "state"), "base_dir": tmp_path, "secrets": SECRETS, **overrides}
+    values = {"state_dir": str(tmp_path / "state"), "base_dir": tmp_path, "secrets": SECRETS, "api_token": TOKEN,
+              **overrides}
     app = create_app(Config(**values))
     app.extensions[EXTENSION].clock = lambda: NOW
     return app
@@ -148,11 +152,21 @@ def test_the_same_idempotency_key_with_another_body_is_409(client, queue):
     assert "'order-17' was already used for a different request" in r.json["message"]
 
 
-def test_a_source_without_a_secret_accepts_unsigned_posts_with_a_warning(tmp_path):
+def test_a_source_without_a_secret_refuses_unsigned_posts_saying_how_to_set_one(tmp_path):
     app = make_app(tmp_path, secrets={})
     r = app.test_client().post("/hooks/generic", json=LEAD)
+    assert r.status_code == 401 and r.json["error"] == "no_secret"
+    assert "has no secret configured" in r.json["message"] and "SHEETSYNC_SECRET_GENERIC" in r.json["message"]
+    assert "allow_unsigned" in r.json["message"]
+    app.extensions[EXTENSION].queue.close()
+
+
+def test_a_source_in_allow_unsigned_accepts_unsigned_posts_with_a_warning(tmp_path):
+    app = make_app(tmp_path, secrets={}, allow_unsigned=("generic",))
+    r = app.test_client().post("/hooks/generic", json=LEAD)
     assert r.status_code == 202
-    assert "has no secret configured" in r.json["warnings"][-1] and "SHEETSYNC_SECRET_GENERIC" in r.json["warnings"][-1]
+    assert "allow_unsigned" in r.json["warnings"][-1] and "SHEETSYNC_SECRET_GENERIC" in r.json["warnings"][-1]
+    assert app.test_client().post("/hooks/tally", json={}).status_code == 401
     app.extensions[EXTENSION].queue.close()
 
 
@@ -269,7 +283,7 @@ def test_a_field_map_naming_no_column_stops_the_app_from_starting(tmp_path):
 def test_healthz_and_status(client, app):
     assert client.get("/healthz").json == {"status": "ok"}
     post_generic(client, LEAD)
-    status = client.get("/api/status").json
+    status = client.get("/api/status", headers=AUTH).json
     assert status["queue"]["depth"] == 1 and status["queue"]["oldest_pending_age_seconds"] == 0
     assert status["sources"]["generic"] == "signed"
     assert status["scheduler"]["running"] is False
@@ -589,7 +603,7 @@ JUNK = [b"", b"{}", b"[]", b"null", b"0", b'"x"', b"\xff", b'{"op": "data_create
 
 @pytest.mark.parametrize("source", ["generic", "google-forms", "jiandaoyun", "typeform", "tally", "followup"])
 def test_no_signed_junk_body_gives_a_500(tmp_path, source):
-    app = make_app(tmp_path, secrets={})  # unsigned, so every body reaches the parser
+    app = make_app(tmp_path, secrets={}, allow_unsigned=tuple(SOURCES_ALL))  # every body reaches the parser
     client = app.test_client()
     for body in JUNK:
         for content_type in (JSON, "application/x-www-form-urlencoded", "text/plain"):

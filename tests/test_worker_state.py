@@ -11,6 +11,8 @@ from sheetsync.state import State
 from sheetsync.worker_state import STALE_AFTER, Heartbeat, read_worker_status, worker_status
 from webhook import EXTENSION, create_app
 
+AUTH = {"Authorization": "Bearer " + "0123456789abcdef-token"}
+
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
 
 
@@ -63,7 +65,8 @@ def test_heartbeat_round_trips_through_the_state_database(tmp_path):
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(Config(state_dir=str(tmp_path / "state"), secrets={"generic": ("s",)}, base_dir=tmp_path))
+    app = create_app(Config(state_dir=str(tmp_path / "state"), secrets={"generic": ("s",)}, base_dir=tmp_path,
+                            api_token="0123456789abcdef-token"))
     app.extensions[EXTENSION].clock = lambda: NOW + timedelta(seconds=2)
     yield app
     app.extensions[EXTENSION].queue.close()
@@ -71,8 +74,8 @@ def app(tmp_path):
 
 def test_api_status_reports_a_worker_running_in_another_process(app, tmp_path):
     """Under gunicorn the app has no scheduler; the worker's heartbeat tells it how the worker is doing."""
-    assert app.test_client().get("/api/status").json["scheduler"]["running"] is False
+    assert app.test_client().get("/api/status", headers=AUTH).json["scheduler"]["running"] is False
     Heartbeat(State(tmp_path / "state"), "worker", 5, 300).beat(NOW)
-    scheduler = app.test_client().get("/api/status").json["scheduler"]
+    scheduler = app.test_client().get("/api/status", headers=AUTH).json["scheduler"]
     assert scheduler["running"] is True and scheduler["process"] == "worker"
     assert "No scheduler in this process" not in str(scheduler)

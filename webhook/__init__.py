@@ -23,6 +23,8 @@ from sheetsync.state import State
 from sheetsync.worker_state import read_worker_status
 
 from . import errors, views
+from .auth import log_signing
+from .sources import SOURCES
 
 EXTENSION = "sheetsync"
 """Key of the AppState in app.extensions."""
@@ -93,4 +95,5 @@ def create_app(config: Config | None = None) -> Flask:
                                          outbox=backend.outbox(config.workspace_name))
     errors.register(app)
     app.register_blueprint(views.bp)
+    log_signing(config, sorted(SOURCES))
     return app

@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from sheetsync.messages import say
 from sheetsync.ports import IdempotencyConflict, QueueUnavailable
 
+from .auth import require_api_token, require_signed, scrub
 from .errors import Conflict, Unavailable, UnknownSource, UnsupportedType
 from .sources import SOURCES
 from .sources.base import Context, HookRequest, Ignored
@@ -24,11 +26,10 @@ def _state():
     return current_app.extensions["sheetsync"]
 
 
-def unsigned_warning(source: str) -> str:
-    """Return the warning sent while a source has no secret configured."""
+def unsigned_warning(source: str, language: str = "en") -> str:
+    """Return the warning sent with every post to a source listed in allow_unsigned."""
     env = "SHEETSYNC_SECRET_" + source.upper().replace("-", "_")
-    return (f"Source '{source}' has no secret configured, so anyone can post to it: add one under [secrets] "
-            f"in the config or set {env}.")
+    return say("hostile.unsigned_warning", language, source=source, env=env)
 
 
 @bp.post("/hooks/<source>")
@@ -65,6 +66,7 @@ def _accept(pipeline, source: str):
     now = state.clock()
     req = HookRequest(request.get_data(cache=False), request.headers, request.args, request.mimetype)
     secrets = config.secrets_for(source)
+    require_signed(config, source)
     fingerprint = module.verify(req, secrets, now.timestamp()) if secrets else None
     if req.mimetype not in module.CONTENT_TYPES:
         raise UnsupportedType(f"/hooks/{source} reads {' or '.join(module.CONTENT_TYPES)}, not "
@@ -76,7 +78,7 @@ def _accept(pipeline, source: str):
     if fingerprint and not parsed.delivery_id:
         parsed = replace(parsed, delivery_id=fingerprint)
     if not secrets:
-        parsed = replace(parsed, warnings=[*parsed.warnings, unsigned_warning(source)])
+        parsed = replace(parsed, warnings=[*parsed.warnings, unsigned_warning(source, config.template)])
     try:
         receipt = pipeline.queue.submit(parsed, now)
     except IdempotencyConflict as exc:
@@ -102,6 +104,7 @@ def healthz():
 def status():
     """Report the queue, the scheduler and which sources are signed, per workspace when there are several."""
     state = _state()
+    require_api_token(state.config, request.headers.get("Authorization"))
     now = state.clock()
     body: dict[str, Any] = {}
     if "" in state.pipelines:
@@ -112,7 +115,9 @@ def status():
     body["scheduler"] = state.scheduler_status()
     if state.outbox is not None:
         body["notifications"] = {**state.outbox.stats(state.clock()), "problems": state.outbox.problems(5)}
-    return jsonify(body)
+    for name in state.pipelines:  # each workspace may name its own spreadsheet and secrets
+        body = scrub(body, state.config.workspace(name))
+    return jsonify(scrub(body, state.config))
 
 
 def _pipeline_status(pipeline, config, now) -> dict[str, Any]:
@@ -122,5 +127,11 @@ def _pipeline_status(pipeline, config, now) -> dict[str, Any]:
         queue = {"error": str(exc)}
     return {
         "queue": queue,
-        "sources": {name: ("signed" if config.secrets_for(name) else "unsigned") for name in sorted(SOURCES)},
+        "sources": {name: _signing(config, name) for name in sorted(SOURCES)},
     }
+
+
+def _signing(config, source: str) -> str:
+    if config.secrets_for(source):
+        return "signed"
+    return "unsigned (allowed)" if source in config.allow_unsigned else "closed (no secret)"
