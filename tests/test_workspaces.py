@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import openpyxl
@@ -74,7 +75,7 @@ def post(client, path, secret, payload):
 
 
 def test_each_workspace_has_its_own_hook_queue_secret_and_status(config):
-    app = create_app(config)
+    app = create_app(replace(config, api_token="workspace-status-token"))
     client = app.test_client()
     state = app.extensions[EXTENSION]
     try:
@@ -88,7 +89,7 @@ def test_each_workspace_has_its_own_hook_queue_secret_and_status(config):
         east = state.pipelines["east"].queue.items()
         assert [i["fields"]["customer"] for i in east] == ["East Co"]
         assert len(state.pipelines["west"].queue.items()) == 1
-        status = client.get("/api/status").json
+        status = client.get("/api/status", headers={"Authorization": "Bearer workspace-status-token"}).json
         assert set(status["workspaces"]) == {"east", "west"}
         assert status["workspaces"]["east"]["queue"]["depth"] == 1
     finally:
