@@ -291,6 +291,11 @@ KEYS: tuple[Key, ...] = (
         "the old).", secret=True, table=True, env_name=ENV_PREFIX + "SECRET_<SOURCE>"),
     Key("field_map", _field_map, "Extra form field names mapped to Opportunities columns.", table=True,
         env_name="-"),
+    Key("workdays", _choice("workdays", ("auto", "every-day", "mon-fri", "cn")),
+        "Days proposed follow-ups may fall on: cn (weekends and Chinese holidays off), mon-fri, every-day, or "
+        "auto (cn for zh workbooks, every-day otherwise)."),
+    Key("trend_period", _choice("trend_period", ("day", "week", "month")),
+        "How often the Trends tab gets a row: day, week or month."),
     Key("history_exclude", _split,
         "Opportunities columns History does not log, by header name (e.g. [\"Need\", \"Next step\"])."),
     Key("notify_manager", _urls, "The manager's channel(s) for the weekly digest: apprise URLs, e.g. wecombot://KEY."),
@@ -348,6 +353,8 @@ class Config:
     notify_daily_at: str = "09:00"
     notify_weekly_at: str = "mon 09:00"
     notify_workdays: str = "mon-fri"
+    workdays: str = "auto"
+    trend_period: str = "week"
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Webhook secrets per source; several per source let a secret be rotated."""
     field_map: Mapping[str, str] = field(default_factory=dict)

@@ -88,6 +88,12 @@ class ChartSpec:
     anchor_row: int
     anchor_col: int
     series_title: str = ""
+    integer_ticks: bool = False
+    """Counts: the value axis shows whole numbers only (0, 1, 2 …), never 0.5."""
+    value_max: float | None = None
+    """The largest value plotted, when the planner knows it (stores size an integer axis from it)."""
+    key: str = ""
+    """Which of the tab's charts this is ("" for the only one); a store keeps one chart per key."""
 
 
 @dataclass
@@ -102,7 +108,8 @@ class WriteBatch:
     """System tabs rebuilt whole: rows from row 2 (row 1 for headerless tabs); older rows beyond are cleared."""
     charts: list[ChartSpec] = field(default_factory=list)
     formats: dict[tuple[str, int, int], str] = field(default_factory=dict)
-    """Number formats for replaced cells, keyed (tab, 1-based row, 0-based col): "percent" or "amount"."""
+    """Formats for replaced cells, keyed (tab, 1-based row, 0-based col): a kind from core.formats
+    ("bold", "percent", "amount", "amount_cn", "decimal", "integer")."""
 
     def __bool__(self) -> bool:
         return bool(self.cells or self.appends or self.replace or self.charts)

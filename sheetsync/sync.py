@@ -169,7 +169,8 @@ class Syncer:
         return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
                          seen=self.state.seen(), new_id=self._new_id, history_exclude=self.config.history_exclude,
                          attention=attention, policy=self.policy(),
-                         reassign_share=self.config.owner_reassign_share)
+                         reassign_share=self.config.owner_reassign_share, workdays=self.config.workdays,
+                         trend_period=self.config.trend_period)
 
     def preview(self, now: datetime | None = None) -> Plan:
         """Plan a sync cycle without writing anything or keeping its state (for previews)."""

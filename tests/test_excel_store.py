@@ -55,7 +55,7 @@ def test_dropdown_highlighting_and_chart_survive_repeated_syncs(excel, config):
     assert [str(cf.sqref) for cf in opp.conditional_formatting] == ["R2:R1048576"]
     assert opp.freeze_panes == "A2"
     assert opp["A1"].font.b
-    assert len(wb["Summary"]._charts) == 1
+    assert len(wb["Summary"]._charts) == 2  # amount and count funnels, not piling up
     assert opp["P2"].number_format == "yyyy-mm-dd"
 
 

@@ -21,7 +21,7 @@ def test_setup_on_a_new_spreadsheet_lays_everything_out_in_one_batch_update(fake
     lines = store.setup(layout)
     assert [c.kind for c in fake.calls] == ["get", "get", "batchUpdate"]
     assert "Added tab 'Opportunities' with 6 example rows" in lines
-    assert "Added the funnel chart to 'Summary'" in lines
+    assert "Added the funnel charts to 'Summary'" in lines
     opp = fake.sheet("Opportunities")
     assert opp.frozen_rows == 1 and opp.cell_meta(0, 0)["format"]["textFormat"]["bold"] is True
     assert fake.values("Opportunities")[0] == HEAD
@@ -34,7 +34,7 @@ def test_setup_on_a_new_spreadsheet_lays_everything_out_in_one_batch_update(fake
     assert {p["description"].split("column ")[-1] for p in opp.protected} == system
     assert all(p["warningOnly"] for s in fake.sheets for p in s.protected)
     assert [p["range"] for p in fake.sheet("History").protected] == [{"sheetId": fake.sheet("History").sheet_id}]
-    assert len(fake.sheet("Summary").charts) == 1
+    assert len(fake.sheet("Summary").charts) == 2  # open stages by amount and by count
 
 
 def test_setup_twice_adds_nothing(fake, store, layout):
@@ -42,7 +42,7 @@ def test_setup_twice_adds_nothing(fake, store, layout):
     fake.reset_counts()
     assert store.setup(layout) == []
     assert fake.count("batchUpdate") == 0 and fake.count() == 2
-    assert len(fake.sheet("Summary").charts) == 1 and len(fake.sheet("Opportunities").conditional) == 1
+    assert len(fake.sheet("Summary").charts) == 2 and len(fake.sheet("Opportunities").conditional) == 1
 
 
 def test_setup_on_an_existing_sheet_appends_missing_columns_and_keeps_order_and_data(fake, store, layout):
@@ -77,7 +77,9 @@ def test_setup_keeps_a_dropdown_and_formats_people_already_set(fake, store, layo
 def test_chinese_setup_names_tabs_and_columns_in_chinese(fake, store):
     lines = store.setup(load_layout("zh", TODAY))
     assert "Added tab '商机' with 6 example rows" in lines
-    assert fake.sheet("商机").charts == [] and fake.sheet("汇总").charts[0]["spec"]["title"] == "阶段漏斗"
+    assert fake.sheet("商机").charts == []
+    titles = [c["spec"]["title"] for c in fake.sheet("汇总").charts]
+    assert titles == ["在手商机阶段漏斗（金额）", "在手商机阶段漏斗（数量）"]
 
 
 def test_the_cli_path_works_against_the_fake_served_on_loopback(layout):

@@ -149,6 +149,8 @@ class Rep:
     active: bool = True
     on_leave_until: date | None = None
     manager: str = ""
+    target: Decimal | None = None
+    """Won amount the rep is expected to bring in per month (Team's Target column)."""
 
     def available(self, today: date) -> bool:
         """Active and not on leave today (leave ends the day after 'On leave until')."""
@@ -177,6 +179,7 @@ def read_team(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Rep]:
             active=_read(hm, row_no, row, "active", lambda x: v.parse_bool(x, default=True)),
             on_leave_until=_read(hm, row_no, row, "on_leave_until", v.parse_date),
             manager=v.text(hm.get(row, "manager")),
+            target=_read(hm, row_no, row, "target", v.parse_amount),
         ))
     return reps
 

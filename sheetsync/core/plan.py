@@ -14,12 +14,15 @@ from . import values as v
 from .assign import Assignment, assign
 from .attention import SetAside, attention_reminders
 from .duplicates import DuplicateIndex, duplicate_note, routable_owner
+from .habits import AUTO, calendar_for
 from .history import changes, seen_values, tracked_keys
 from .model import Opportunity, phone_key
 from .policy import Policy
 from .remind import Reminder, propose_follow_ups, reminders
+from .review import paths
 from .safety import check_reassignment
-from .summary import build_summary
+from .summary import build_summary, new_entries
+from .trends import trends_row
 from .validate import status_text, validate
 from .workbook import Workbook, read_workbook
 
@@ -196,7 +199,7 @@ def find_duplicates(wb: Workbook, policy: Policy, today: date) -> dict[int, Any]
 def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapping[str, Any],
               seen: Mapping[str, Mapping[str, Any]], new_id: NewId, history_exclude: Sequence[str] = (),
               attention: Sequence[SetAside] = (), policy: Policy | None = None,
-              reassign_share: float | None = None) -> Plan:
+              reassign_share: float | None = None, workdays: str = AUTO, trend_period: str = "week") -> Plan:
     """Plan one cycle; `now` is naive wall time in the team's timezone.
 
     `history_exclude` names Opportunities columns History does not log (header names or keys).
@@ -204,6 +207,8 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     `policy` holds the discipline settings (duplicates, handover, reclaim).
     `reassign_share` stops the cycle (ReassignRefused) before it assigns owners again to more than that share
     of the deals that had an owner at the last sync.
+    `workdays` is the calendar proposed follow-ups land on (habits.CALENDARS, or "auto" by language);
+    `trend_period` is how often Trends gets a row (review.PERIODS).
     """
     policy = policy or Policy()
     wb = read_workbook(snapshot, language)
@@ -237,7 +242,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     report.owners = len(assignments)
 
     stage_since = mark_stage_since(w, seen, today)
-    proposals = propose_follow_ups(wb.opportunities, wb.pipeline, today)
+    proposals = propose_follow_ups(wb.opportunities, wb.pipeline, today, calendar_for(workdays, language))
     for row, day in proposals.items():
         w.set(by_row[row], "next_follow_up", day, fill=True)
     report.proposals = len(proposals)
@@ -254,14 +259,19 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
 
     keys = tracked_keys(wb.opportunities, history_exclude)
     history = changes(seen, wb.opportunities, now, w.written, labels, language, keys=keys, logged=wb.history)
-    new_seen = _next_seen(wb, seen, keys)
-    furthest = {k: int(s["_furthest"]) for k, s in new_seen.items() if "_furthest" in s}
-    grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, furthest=furthest)
+    new_seen = _next_seen(wb, keys)
+    reviewed = [*wb.history, *new_entries(history)]
+    grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, history=reviewed)
     shown = snapshot.tabs.get("summary")
     if shown is not None:
         keep_unchanged_stamp(shown.rows, grid.rows)
+    trend = trends_row(wb.trends, wb.maps.get("trends"), wb.opportunities, wb.pipeline,
+                       paths(wb.opportunities, reviewed, wb.pipeline), now, trend_period, language)
+    w.batch.cells.extend(trend.header)
+    if trend.rows:
+        w.batch.appends["trends"] = trend.rows
     w.batch.replace["summary"] = grid.rows
-    w.batch.charts.append(grid.chart)
+    w.batch.charts.extend(grid.charts)
     w.batch.formats.update({("summary", row, col): kind for (row, col), kind in grid.formats.items()})
 
     for opp in wb.opportunities:
@@ -304,17 +314,10 @@ def keep_unchanged_stamp(shown: Sequence[Sequence[Cell]], rebuilt: list[list[Cel
     return True
 
 
-def _next_seen(wb: Workbook, seen: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _next_seen(wb: Workbook, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for opp in wb.opportunities:
         if not opp.id or opp.id in out:
             continue
-        state: dict[str, Any] = seen_values(opp, keys)
-        stage = wb.pipeline.find(opp.cells.get("stage"))
-        reached = stage.order if stage and stage.outcome != "lost" else None
-        previous = seen.get(opp.id, {}).get("_furthest")
-        best = max((x for x in (reached, previous) if x is not None), default=None)
-        if best is not None:
-            state["_furthest"] = best
-        out[opp.id] = state
+        out[opp.id] = seen_values(opp, keys)
     return out

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import values as v
+from .habits import EVERY_DAY, name_key, next_workday
 from .model import Opportunity, Pipeline, Stage
 from .validate import PENDING, REJECTED, approval_decision
 
@@ -76,8 +77,12 @@ def owner_label(owner: str, language: str = "en") -> str:
     return owner or UNASSIGNED.get(language, UNASSIGNED["en"])
 
 
-def propose_follow_ups(opps: Sequence[Opportunity], pipeline: Pipeline, today: date) -> dict[int, date]:
-    """Propose a Next follow-up (by sheet row) for open rows where it is blank, from the stage's cadence."""
+def propose_follow_ups(opps: Sequence[Opportunity], pipeline: Pipeline, today: date,
+                       calendar: str = EVERY_DAY) -> dict[int, date]:
+    """Propose a Next follow-up (by sheet row) for open rows where it is blank, from the stage's cadence.
+
+    The day is moved forward to the first workday of `calendar` (see habits.CALENDARS).
+    """
     proposals: dict[int, date] = {}
     for opp in opps:
         stage = pipeline.find(opp.cells.get("stage"))
@@ -86,14 +91,14 @@ def propose_follow_ups(opps: Sequence[Opportunity], pipeline: Pipeline, today: d
         if not opp.blank("next_follow_up"):
             continue
         base = opp.date("last_contact") or opp.date("created") or today
-        proposals[opp.row] = max(base + timedelta(days=stage.follow_up_days), today)
+        proposals[opp.row] = next_workday(max(base + timedelta(days=stage.follow_up_days), today), calendar)
     return proposals
 
 
 def reminders(opps: Sequence[Opportunity], pipeline: Pipeline, today: date, *,
               proposals: Mapping[int, date], problems: Mapping[int, Sequence[str]],
               stage_since: Mapping[int, date | None], language: str = "en") -> list[Reminder]:
-    """Return every reminder due today or earlier, sorted by owner then due date."""
+    """Return every reminder due today or earlier, sorted by owner (pinyin in Chinese) then due date."""
     words = _TEXT.get(language, _TEXT["en"])
     found: list[Reminder] = []
     for opp in opps:
@@ -112,7 +117,7 @@ def reminders(opps: Sequence[Opportunity], pipeline: Pipeline, today: date, *,
                 continue
             found.append(Reminder(due, owner_label(opp.owner, language), opp.id, opp.text("customer"),
                                   stage_name, reason, max((today - due).days, 0), kind))
-    found.sort(key=lambda r: (r.owner, r.due, r.id, r.reason))
+    found.sort(key=lambda r: (name_key(r.owner, language), r.due, r.id, r.reason))
     return found
 
 

@@ -200,7 +200,7 @@ TRENDS = Tab("trends", "Trends", "趋势", (
 ), system=True, aliases=("Trend", "Pipeline trends", "趋势记录"))
 """One row per period (a week by default) with per-stage count and amount columns added at the right end."""
 
-TABS: tuple[Tab, ...] = (OPPORTUNITIES, FOLLOWUPS, TEAM, RULES, STAGES, REMINDERS, SUMMARY, HISTORY)
+TABS: tuple[Tab, ...] = (OPPORTUNITIES, FOLLOWUPS, TEAM, RULES, STAGES, REMINDERS, SUMMARY, HISTORY, TRENDS)
 TABS_BY_KEY = {t.key: t for t in TABS}
 
 

@@ -39,7 +39,7 @@ from .schema import (
     normalize,
 )
 
-SYNC_TABS = ("opportunities", "followups", "team", "rules", "stages", "reminders", "summary", "history")
+SYNC_TABS = ("opportunities", "followups", "team", "rules", "stages", "reminders", "summary", "history", "trends")
 """Tabs a sync cycle reads (Trends only when the workbook has it)."""
 OPTIONAL_TABS = frozenset({"trends"})
 """Tabs a cycle works without: a workbook made before they existed gets them from `sheetsync init`."""

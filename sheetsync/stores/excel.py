@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -12,10 +13,13 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError
 
+from ..core.formats import BOLD, INTEGER, PATTERNS, PERCENT
 from ..core.schema import TABS, TABS_BY_KEY, find_tab
 from ..messages import say
 from ..ports import Cell, ChartSpec, Guard, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
@@ -33,7 +37,7 @@ from .safety import check_batch, check_xlsx
 
 log = logging.getLogger(__name__)
 
-NUMBER_FORMATS = {"percent": "0%", "amount": "#,##0.00"}
+BOLD_FONT = Font(bold=True)
 
 
 def _version(path: Path) -> tuple[int, int, int] | None:
@@ -221,13 +225,18 @@ class ExcelStore(Store):
                 for col, value in enumerate(values):
                     set_cell(ws, first + i, col, value)
         for (key, row, col), kind in batch.formats.items():
-            wb[snapshot.tabs[key].title].cell(row=row, column=col + 1).number_format = NUMBER_FORMATS[kind]
+            cell = wb[snapshot.tabs[key].title].cell(row=row, column=col + 1)
+            if kind == BOLD:
+                cell.font = BOLD_FONT
+            else:
+                cell.number_format = PATTERNS.get(kind, PATTERNS[PERCENT])
+        for title in {snapshot.tabs[spec.tab].title for spec in batch.charts}:
+            wb[title]._charts = []  # charts are rebuilt from the fresh figures every cycle
         for spec in batch.charts:
             self._chart(wb[snapshot.tabs[spec.tab].title], spec)
 
     @staticmethod
     def _chart(ws: Worksheet, spec: ChartSpec) -> None:
-        ws._charts = []  # the chart is rebuilt from the fresh figures every cycle
         if spec.last_row < spec.first_row:
             return
         chart = BarChart()
@@ -236,10 +245,17 @@ class ExcelStore(Store):
         chart.legend = None
         chart.y_axis.title = spec.series_title
         chart.x_axis.scaling.orientation = "maxMin"  # first stage on top, like a funnel
+        chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
+        chart.y_axis.scaling.min = 0
+        if spec.integer_ticks:
+            chart.y_axis.majorUnit = max(1, math.ceil((spec.value_max or 0) / 8))
+            chart.y_axis.number_format = PATTERNS[INTEGER]
         data = Reference(ws, min_col=spec.value_col + 1, min_row=spec.first_row, max_row=spec.last_row)
         cats = Reference(ws, min_col=spec.category_col + 1, min_row=spec.first_row, max_row=spec.last_row)
         chart.add_data(data, titles_from_data=False)
         chart.set_categories(cats)
+        chart.dataLabels = DataLabelList()
+        chart.dataLabels.showVal = True
         chart.width, chart.height = 16, 8
         ws.add_chart(chart, ws.cell(row=spec.anchor_row, column=spec.anchor_col + 1).coordinate)
 

@@ -27,6 +27,7 @@ from .google_batch import (
     bodies,
     cell_requests,
     chart_requests,
+    chart_slot,
     find_chart,
     replace_requests,
 )
@@ -64,7 +65,8 @@ class GoogleStore(Store):
         self.account = account or "the service account"
         self.endpoint = config.google_api_endpoint.strip()
         self._meta: SpreadsheetMeta | None = None
-        self._charts: dict[int, int] = {}
+        self._charts: dict[tuple[int, int, int], int] = {}
+        """Chart IDs sheetsync added, by (sheet ID, anchor row, anchor column): one chart per place."""
         self._lock = threading.RLock()
         """One cycle at a time: the flush and sync jobs of one process may share this store (and its pacer)."""
         self._amount_pattern = _amount_pattern(config.template)
@@ -180,7 +182,7 @@ class GoogleStore(Store):
             requests += append_requests(key, rows, targets[key], encoder)
         for chart in batch.charts:
             sheet = targets[chart.tab].sheet
-            requests += chart_requests(chart, sheet, self._charts.get(sheet.sheet_id))
+            requests += chart_requests(chart, sheet, self._charts.get(chart_slot(chart, sheet.sheet_id)))
         if not requests:
             return  # the sheet already holds everything the batch asks for: no re-read, no write
         checks = plan_checks(batch, targets)
@@ -208,7 +210,8 @@ class GoogleStore(Store):
             for request, answer in zip(requests[done:done + count], reply.get("replies", []), strict=False):
                 if "addChart" in request and answer.get("addChart"):
                     anchor = request["addChart"]["chart"]["position"]["overlayPosition"]["anchorCell"]
-                    self._charts[anchor["sheetId"]] = answer["addChart"]["chart"]["chartId"]
+                    slot = (anchor["sheetId"], anchor.get("rowIndex", 0), anchor.get("columnIndex", 0))
+                    self._charts[slot] = answer["addChart"]["chart"]["chartId"]
             done += count
         self._meta = SpreadsheetMeta.from_json(reply["updatedSpreadsheet"]) if "updatedSpreadsheet" in reply else None
         log.info("Wrote %s changes to %s in %s batchUpdate request(s)", len(requests), self.spreadsheet_id,
@@ -235,5 +238,9 @@ class GoogleStore(Store):
         sheet = self.metadata().by_title(sheet_title)
         if sheet is None:
             return None
-        chart = find_chart(sheet, title, self._charts.get(sheet.sheet_id))
+        remembered = [cid for (sid, _, _), cid in self._charts.items() if sid == sheet.sheet_id]
+        for chart in sheet.charts:
+            if chart.get("chartId") in remembered and chart.get("spec", {}).get("title") == title:
+                return chart.get("chartId")
+        chart = find_chart(sheet, title, None)
         return None if chart is None else chart.get("chartId")

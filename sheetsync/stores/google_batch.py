@@ -10,13 +10,15 @@ never overwrites. Requests are serialized compactly and only split when a body w
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ..core.formats import BOLD, PATTERNS, PERCENT
 from ..core.schema import TABS_BY_KEY
 from ..ports import Cell, ChartSpec, WriteBatch
-from .google_cells import FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT, PERCENT_FORMAT, CellEncoder
+from .google_cells import FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT, CellEncoder
 from .google_meta import SheetMeta
 from .google_write import Target
 
@@ -25,6 +27,9 @@ MAX_ROWS_PER_REQUEST = 5_000
 MAX_BODY_BYTES = 8_000_000
 """Largest batchUpdate body sent; Google refuses more than 10,485,760 bytes."""
 FIELDS_FORMAT = "userEnteredFormat.numberFormat"
+FIELDS_BOLD = "userEnteredFormat.textFormat.bold"
+FIELDS_RESET = f"{FIELDS_FORMAT},{FIELDS_BOLD}"
+"""What a rewritten row of a rebuilt tab starts from: no number format, not bold."""
 SHORT_RUN = 3
 """Runs up to this long carry their number format per cell; longer ones get one repeatCell."""
 
@@ -108,7 +113,7 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
     for a, b in _bands(changed):
         grid = {"sheetId": sid, "startRowIndex": first + a, "endRowIndex": first + b,
                 "startColumnIndex": 0, "endColumnIndex": end_col}
-        requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_FORMAT}})
+        requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_RESET}})
         requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE,
                                          "rows": [_values(r, target.kinds, encoder, False) for r in rows[a:b]]}})
         for col in range(width):
@@ -117,21 +122,36 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
                 requests.append(_format_range(sid, first + a, first + b, col, fmt))
         for (row, col), fmt in sorted(extra.items()):
             if first + a < row <= first + b:
-                requests.append(_format_range(sid, row - 1, row, col, fmt))
+                requests.append(_bold(sid, row - 1, col) if fmt is None else _format_range(sid, row - 1, row, col, fmt))
     if old is not None:  # clear only rows that held something when read: an idle cycle writes nothing
         end_row = min(end_row, first + len(old))
     if end_row > needed and end_col > 0:
         grid = {"sheetId": sid, "startRowIndex": needed, "endRowIndex": end_row,
                 "startColumnIndex": 0, "endColumnIndex": end_col}
-        requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_FORMAT}})
+        requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_RESET}})
         requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE}})
     return requests
 
 
+def _bold(sheet_id: int, row: int, col: int) -> dict[str, Any]:
+    grid = {"sheetId": sheet_id, "startRowIndex": row, "endRowIndex": row + 1, "startColumnIndex": col,
+            "endColumnIndex": col + 1}
+    return {"repeatCell": {"range": grid, "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                           "fields": FIELDS_BOLD}}
+
+
+def summary_format(kind: str) -> dict[str, str] | None:
+    """The numberFormat of a core.formats kind; None for bold (a font, not a number format)."""
+    if kind == BOLD:
+        return None
+    pattern = PATTERNS.get(kind, PATTERNS[PERCENT])
+    return {"type": "PERCENT" if kind == PERCENT else "NUMBER", "pattern": pattern}
+
+
 def _extra_formats(key: str, rows: Sequence[Sequence[Cell]], first: int, target: Target, encoder: CellEncoder,
-                   formats: dict[tuple[str, int, int], str] | None) -> dict[tuple[int, int], dict[str, str]]:
-    """Per-cell number formats: dates in columns of no known kind, and the batch's percent/amount cells."""
-    extra: dict[tuple[int, int], dict[str, str]] = {}
+                   formats: dict[tuple[str, int, int], str] | None) -> dict[tuple[int, int], dict[str, str] | None]:
+    """Per-cell formats: dates in columns of no known kind, and the batch's cells (None means bold)."""
+    extra: dict[tuple[int, int], dict[str, str] | None] = {}
     for i, row in enumerate(rows):
         for col, value in enumerate(row):
             fmt = None if encoder.column_format(target.kind(col)) else encoder.value_format(value)
@@ -139,7 +159,7 @@ def _extra_formats(key: str, rows: Sequence[Sequence[Cell]], first: int, target:
                 extra[(first + i + 1, col)] = fmt
     for (tab, at_row, at_col), kind in (formats or {}).items():
         if tab == key:
-            extra[(at_row, at_col)] = encoder.column_format(kind) or PERCENT_FORMAT
+            extra[(at_row, at_col)] = summary_format(kind)
     return extra
 
 
@@ -167,11 +187,18 @@ def chart_spec(chart: ChartSpec, sheet_id: int) -> dict[str, Any]:
         return {"sourceRange": {"sources": [{
             "sheetId": sheet_id, "startRowIndex": chart.first_row - 1, "endRowIndex": chart.last_row,
             "startColumnIndex": col, "endColumnIndex": col + 1}]}}
+    value_axis: dict[str, Any] = {"position": "BOTTOM_AXIS", "title": chart.series_title}
+    if chart.integer_ticks:
+        # The API has no tick step: fix the window from 0 to a multiple of 4 so Google's five gridlines
+        # fall on whole numbers, and label each bar with its exact count.
+        top = max(4, 4 * math.ceil((chart.value_max or 0) / 4))
+        value_axis["viewWindowOptions"] = {"viewWindowMode": "EXPLICIT", "viewWindowMin": 0, "viewWindowMax": top}
     return {"title": chart.title, "basicChart": {
         "chartType": "BAR", "legendPosition": "NO_LEGEND", "headerCount": 0,
-        "axis": [{"position": "BOTTOM_AXIS", "title": chart.series_title}, {"position": "LEFT_AXIS", "title": ""}],
+        "axis": [value_axis, {"position": "LEFT_AXIS", "title": ""}],
         "domains": [{"domain": source(chart.category_col)}],
-        "series": [{"series": source(chart.value_col), "targetAxis": "BOTTOM_AXIS"}]}}
+        "series": [{"series": source(chart.value_col), "targetAxis": "BOTTOM_AXIS",
+                    "dataLabel": {"type": "DATA", "placement": "OUTSIDE_END"}}]}}
 
 
 def chart_position(chart: ChartSpec, sheet_id: int) -> dict[str, Any]:
@@ -181,30 +208,45 @@ def chart_position(chart: ChartSpec, sheet_id: int) -> dict[str, Any]:
                                 "widthPixels": 520, "heightPixels": 320}}
 
 
-def find_chart(sheet: SheetMeta, title: str, remembered: int | None) -> dict[str, Any] | None:
-    """The chart sheetsync keeps on a tab: the one it made before, else the one with this title."""
+def chart_slot(chart: ChartSpec, sheet_id: int) -> tuple[int, int, int]:
+    """Where a chart is anchored (sheet ID, 0-based row, column): sheetsync keeps one chart per place."""
+    return (sheet_id, chart.anchor_row - 1, chart.anchor_col)
+
+
+def find_chart(sheet: SheetMeta, title: str, remembered: int | None,
+               slot: tuple[int, int, int] | None = None) -> dict[str, Any] | None:
+    """The chart sheetsync keeps: the one it made before, else the one with this title, else the one
+    anchored at `slot` (a chart `init` placed, or one whose title changed language)."""
     for chart in sheet.charts:
         if remembered is not None and chart.get("chartId") == remembered:
             return chart
-    return next((c for c in sheet.charts if c.get("spec", {}).get("title") == title), None)
+    found = next((c for c in sheet.charts if c.get("spec", {}).get("title") == title), None)
+    if found is None and slot is not None:
+        for chart in sheet.charts:
+            anchor = chart.get("position", {}).get("overlayPosition", {}).get("anchorCell", {})
+            if (anchor.get("sheetId", 0), anchor.get("rowIndex", 0), anchor.get("columnIndex", 0)) == slot:
+                return chart
+    return found
 
 
 def _ranges(spec: dict[str, Any]) -> tuple[object, ...]:
-    """What of a chart's spec sheetsync sets and Google echoes back: title, chart type, data ranges."""
+    """What of a chart's spec sheetsync sets and Google echoes back: title, chart type, data ranges and the
+    top of a count chart's whole-number axis."""
     basic = spec.get("basicChart", {})
 
     def sources(items: list[dict[str, Any]], key: str) -> list[object]:
         return [item.get(key, {}).get("sourceRange", {}).get("sources") for item in items]
 
+    windows = [axis.get("viewWindowOptions", {}).get("viewWindowMax") for axis in basic.get("axis", [])]
     return (spec.get("title"), basic.get("chartType"), sources(basic.get("domains", []), "domain"),
-            sources(basic.get("series", []), "series"))
+            sources(basic.get("series", []), "series"), windows)
 
 
 def chart_requests(chart: ChartSpec, sheet: SheetMeta, remembered: int | None) -> list[dict[str, Any]]:
     """Add the chart, or update the existing one when its ranges or title differ (and move it if its anchor did)."""
     spec = chart_spec(chart, sheet.sheet_id)
     position = chart_position(chart, sheet.sheet_id)
-    existing = find_chart(sheet, chart.title, remembered)
+    existing = find_chart(sheet, chart.title, remembered, chart_slot(chart, sheet.sheet_id))
     if existing is None:
         return [{"addChart": {"chart": {"spec": spec, "position": position}}}]
     chart_id = existing["chartId"]

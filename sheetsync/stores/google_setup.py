@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..core.safety import held_back, not_added
+from ..core.model import Pipeline, Stage
 from ..core.schema import OPPORTUNITIES, STAGES, SUMMARY, SYSTEM, Column, column_for, column_letter
-from ..core.summary import FUNNEL_FIRST_ROW, TABLE_WIDTH
+from ..core.summary import build_summary
 from ..ports import Cell, ChartSpec
 from ..template import Layout, TabLayout
 from .google_batch import chart_position, chart_spec
@@ -26,8 +28,6 @@ NEW_TAB_ROWS = 1000
 NEW_TAB_COLS = 26
 PROTECT_PREFIX = "sheetsync: "
 """Every protected range sheetsync adds is described with this prefix, so reruns recognise it."""
-_FUNNEL_TITLE = {"en": "Funnel by stage", "zh": "阶段漏斗"}
-_SERIES_TITLE = {"en": "Count", "zh": "数量"}
 _OVERDUE_FILL = {"red": 0.98, "green": 0.8, "blue": 0.8}
 
 
@@ -278,12 +278,14 @@ class SetupPlan:
         sheet = None if placed.new else self.meta.by_title(placed.title)
         if sheet is not None and sheet.charts:
             return
-        stages = len(self.layout.tab(STAGES.key).rows) or 6
-        language = self.layout.language if self.layout.language in _FUNNEL_TITLE else "en"
-        spec = default_chart(language, stages)
-        self.requests.append({"addChart": {"chart": {"spec": chart_spec(spec, placed.sheet_id),
-                                                     "position": chart_position(spec, placed.sheet_id)}}})
-        self.lines.append(f"Added the funnel chart to '{placed.title}'")
+        stages = self.layout.tab(STAGES.key)
+        open_stages = sum(1 for row in stages.rows
+                          if str(dict(zip([c.key for c in stages.columns], row, strict=True)).get("outcome") or "open")
+                          .strip().lower() in ("open", "进行中", "跟进中")) or 4
+        for spec in default_charts(self.layout.language, open_stages):
+            self.requests.append({"addChart": {"chart": {"spec": chart_spec(spec, placed.sheet_id),
+                                                         "position": chart_position(spec, placed.sheet_id)}}})
+        self.lines.append(f"Added the funnel charts to '{placed.title}'")
 
 
 def _column_range(sheet_id: int, col: int) -> dict[str, int]:
@@ -291,12 +293,14 @@ def _column_range(sheet_id: int, col: int) -> dict[str, int]:
     return {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": col, "endColumnIndex": col + 1}
 
 
-def default_chart(language: str, stages: int) -> ChartSpec:
-    """The funnel chart Summary gets before the first sync fills the table it reads."""
-    return ChartSpec(tab=SUMMARY.key, title=_FUNNEL_TITLE[language], first_row=FUNNEL_FIRST_ROW,
-                     last_row=FUNNEL_FIRST_ROW + stages - 1, category_col=0, value_col=1,
-                     anchor_row=FUNNEL_FIRST_ROW - 2, anchor_col=TABLE_WIDTH + 1,
-                     series_title=_SERIES_TITLE[language])
+def default_charts(language: str, open_stages: int) -> list[ChartSpec]:
+    """The funnel charts Summary gets before the first sync fills the table they read (amount, then count)."""
+    return build_summary([], _placeholder_pipeline(open_stages), [], [], datetime(2000, 1, 1), language).charts
+
+
+def _placeholder_pipeline(open_stages: int) -> Pipeline:
+    stages = [Stage(f"{i}", i, 0.0, None, None, (), False, "open") for i in range(1, open_stages + 1)]
+    return Pipeline.of([*stages, Stage("won", open_stages + 1, 1.0, None, None, (), False, "won")])
 
 
 def top_ranges(titles: Sequence[str]) -> list[str]:
