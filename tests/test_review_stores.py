@@ -106,3 +106,29 @@ def test_excel_summary_shows_yuan_and_wan_in_a_chinese_workbook_with_integer_cou
     amount, count = ws._charts
     assert count.y_axis.majorUnit == 1 and count.y_axis.number_format.formatCode == "0"
     assert amount.y_axis.majorUnit is None
+
+
+def test_workbook_summary_keeps_bold_formats_and_charts_when_rewritten_in_place(tmp_path, config, caplog):
+    import logging
+
+    import openpyxl
+
+    from sheetsync.stores.excel import ExcelStore
+
+    store = ExcelStore(tmp_path / "review.xlsx")
+    store.setup(fixture_layout())
+    state = State(config.state_path)
+    Syncer(store, config, state, clock=lambda: NOW_UTC).run_cycle()  # draws the charts: a whole save
+    wb = openpyxl.load_workbook(store.path)
+    wb["Opportunities"]["N2"] = "Won"  # A01 is won: the funnel, results and owner rows all move
+    wb.save(store.path)
+    caplog.set_level(logging.INFO, logger="sheetsync.stores.excel")
+    Syncer(store, config, state, clock=lambda: NOW_UTC + timedelta(hours=1)).run_cycle()
+    state.close()
+    assert not [r for r in caplog.records if "whole" in r.getMessage()]  # Summary and charts updated in place
+    ws = openpyxl.load_workbook(store.path)["Summary"]
+    assert ws["A1"].font.b and ws["A5"].font.b and ws["B5"].font.b
+    assert not ws["A6"].font.b and not ws["A29"].font.b
+    assert ws["C6"].number_format == "#,##0" and ws["F6"].number_format == "0%" and ws["G6"].number_format == "0.0"
+    assert ws["B6"].value == 5 and ws["B11"].value == 7  # Lead lost A01, Won gained it
+    assert len(ws._charts) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import tempfile
 import threading
@@ -30,7 +29,7 @@ from .excel_layout import apply_layout
 from .excel_read import ValuesReader
 from .excel_safety import TEMP_SUFFIX, check_layout, check_rows, check_writable, remove_stale_temp_files, temp_prefix
 from .excel_sheet import column_letter
-from .excel_surgical import rewrite
+from .excel_surgical import integer_step, rewrite
 from .excel_values import normal
 from .excel_zip import NotSurgical
 from .safety import check_batch, check_xlsx
@@ -248,7 +247,7 @@ class ExcelStore(Store):
         chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
         chart.y_axis.scaling.min = 0
         if spec.integer_ticks:
-            chart.y_axis.majorUnit = max(1, math.ceil((spec.value_max or 0) / 8))
+            chart.y_axis.majorUnit = integer_step(spec.value_max)
             chart.y_axis.number_format = PATTERNS[INTEGER]
         data = Reference(ws, min_col=spec.value_col + 1, min_row=spec.first_row, max_row=spec.last_row)
         cats = Reference(ws, min_col=spec.category_col + 1, min_row=spec.first_row, max_row=spec.last_row)

@@ -15,6 +15,9 @@ from ..ports import Cell, WriteBatch
 from .excel_sheet import SheetEdit
 from .excel_values import normal, normal_row, trimmed
 
+PLAIN = "plain"
+"""The format kind of a rebuilt Summary cell that needs none: its old style is dropped."""
+
 
 @dataclass
 class Edits:
@@ -100,5 +103,7 @@ def plan_edits(batch: WriteBatch, titles: Mapping[str, str], current: Mapping[st
                     kind = batch.formats.get((key, number, col))
                     if kind is not None:
                         kinds[(number, col)] = kind
+                    elif TABS_BY_KEY[key].headerless:
+                        kinds[(number, col)] = PLAIN  # Summary: a cell never keeps the bold or format of old content
     edits.settle()
     return edits

@@ -12,7 +12,10 @@ BUILTIN = {"general": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, 
 FIRST_CUSTOM = 164
 _XF = re.compile(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", re.S)
 _NUMFMT = re.compile(rb"<numFmt\b[^>]*?/>", re.S)
-_BLOCK = {name: re.compile(rb"<%s\b[^>]*?(?:/>|>.*?</%s>)" % (name, name), re.S) for name in (b"cellXfs", b"numFmts")}
+_FONT = re.compile(rb"<font\b[^>]*?(?:/>|>.*?</font>)", re.S)
+_BOLD = re.compile(rb"<b(?:\s[^>]*)?/>")
+_BLOCK = {name: re.compile(rb"<%s\b[^>]*?(?:/>|>.*?</%s>)" % (name, name), re.S)
+          for name in (b"cellXfs", b"numFmts", b"fonts")}
 
 
 def _attr(tag: bytes, name: str) -> str | None:
@@ -58,6 +61,10 @@ class Styles:
             if ident is not None and code is not None:
                 self.codes[int(ident)] = code
         self._new_codes: dict[int, str] = {}
+        fonts = _BLOCK[b"fonts"].search(xml)
+        self._fonts_span = fonts.span() if fonts else None
+        self.fonts = [m.group(0) for m in _FONT.finditer(fonts.group(0))] if fonts else []
+        self._fonts_added = False
         self.dirty = False
 
     def _format_id(self, code: str) -> int:
@@ -98,16 +105,43 @@ class Styles:
             return base
         return self._variant(base, {"numFmtId": str(self._format_id(code)), "applyNumberFormat": "1"})
 
+    def bold(self, base: int | None) -> int:
+        """The style `base` with a bold font (the same font made bold, found or added)."""
+        if self._fonts_span is None or not self.fonts:
+            raise NotSurgical("styles.xml has no fonts")
+        index = base if base is not None and base < len(self.xfs) else 0
+        font_id = int(_attr(self.xfs[index], "fontId") or 0)
+        font = self.fonts[font_id] if font_id < len(self.fonts) else self.fonts[0]
+        if _BOLD.search(font):
+            return self._variant(base, {"fontId": str(font_id), "applyFont": "1"})
+        if font.endswith(b"/>"):
+            made = font[:-2].rstrip() + b"><b/></font>"
+        else:
+            at = font.index(b">") + 1
+            made = font[:at] + b"<b/>" + font[at:]
+        if made in self.fonts:
+            new_id = self.fonts.index(made)
+        else:
+            self.fonts.append(made)
+            new_id = len(self.fonts) - 1
+            self._fonts_added = self.dirty = True
+        return self._variant(base, {"fontId": str(new_id), "applyFont": "1"})
+
     def quoted(self, base: int | None) -> int:
         """The style `base` with quotePrefix set: text typed over it later in Excel stays text."""
         return self._variant(base, {"quotePrefix": "1"})
 
     def render(self) -> bytes:
-        """styles.xml with the added formats and cell styles."""
+        """styles.xml with the added formats, fonts and cell styles."""
         xml = self.xml
         start, end = self._xfs_span
         xfs = b'<cellXfs count="%d">%s</cellXfs>' % (len(self.xfs), b"".join(self.xfs))
         xml = xml[:start] + xfs + xml[end:]
+        if self._fonts_added and self._fonts_span is not None:
+            # fonts come before cellXfs in styles.xml, so the cellXfs span above is unaffected by this one
+            start, end = self._fonts_span
+            fonts = b'<fonts count="%d">%s</fonts>' % (len(self.fonts), b"".join(self.fonts))
+            xml = xml[:start] + fonts + xml[end:]
         if self._new_codes:
             entries = b"".join(b'<numFmt numFmtId="%d" formatCode="%s"/>' % (i, escape(c).encode())
                                for i, c in self._new_codes.items())

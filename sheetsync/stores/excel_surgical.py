@@ -7,6 +7,7 @@ needs added to styles.xml when the workbook has none. Every other part is copied
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 import xml.etree.ElementTree as ET
@@ -15,15 +16,15 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from html import escape
 
+from ..core.formats import BOLD, PATTERNS
 from ..ports import Cell, ChartSpec
-from .excel_edits import Edits
+from .excel_edits import PLAIN, Edits
 from .excel_sheet import SheetXml, column_letter
 from .excel_styles import Styles
 from .excel_zip import NotSurgical, Package
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-KIND_FORMATS = {"percent": "0%", "amount": "#,##0.00"}
 FORMULA_START = ("=", "+", "-", "@")
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -119,10 +120,15 @@ class CellRenderer:
         ref = f"{column_letter(col)}{row}".encode()
         if isinstance(value, Decimal):
             value = float(value)
+        kind_of = self.kinds.get((row, col), "")
+        if kind_of in (PLAIN, BOLD) or kind_of in PATTERNS:
+            style = None  # a rebuilt Summary cell starts from the default style
         if value is None or value == "":
             return None if style is None else b'<c r="%s" s="%d"/>' % (ref, style)
         styles = self.parts.styles
         if isinstance(value, str):
+            if kind_of == BOLD:
+                style = styles.bold(style)
             if value.startswith(FORMULA_START):
                 style = styles.quoted(style)
             body = b'<is><t xml:space="preserve">%s</t></is>' % text_xml(value)
@@ -132,7 +138,7 @@ class CellRenderer:
         elif isinstance(value, int | float):
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError(f"{value!r} cannot be stored in a workbook cell")
-            fmt = KIND_FORMATS.get(self.kinds.get((row, col), ""))
+            fmt = PATTERNS.get(kind_of)
             if fmt is not None:
                 style = styles.with_format(style, fmt)
             body, kind = b"<v>%s</v>" % (repr(value) if isinstance(value, float) else str(value)).encode(), b""
@@ -152,14 +158,28 @@ def _ref(title: str, col: int, first: int, last: int) -> str:
     return f"'{title.replace(chr(39), chr(39) * 2)}'!${letter}${first}:${letter}${last}"
 
 
-def _chart_update(parts: WorkbookParts, title: str, spec: ChartSpec) -> dict[str, bytes]:
-    """The chart part with its category and value ranges moved to the spec's rows; {} when already there."""
+def _chart_updates(parts: WorkbookParts, title: str, specs: Sequence[ChartSpec]) -> dict[str, bytes]:
+    """The chart parts of a tab with their ranges (and whole-number axis step) moved to the specs' rows,
+    each chart found by its title; {} when already there."""
     charts = parts.charts_of(title)
-    if len(charts) != 1 or spec.last_row < spec.first_row:
-        raise NotSurgical("the chart must be created or removed")
-    xml = parts.pkg.read(charts[0])
-    if text_xml(spec.title) not in xml:
-        raise NotSurgical("the chart's title changed")
+    if len(charts) != len(specs) or any(spec.last_row < spec.first_row for spec in specs):
+        raise NotSurgical("a chart must be created or removed")
+    out: dict[str, bytes] = {}
+    for spec in specs:
+        matches = [c for c in charts if text_xml(spec.title) in parts.pkg.read(c)]
+        if len(matches) != 1:
+            raise NotSurgical("the chart's title changed")
+        updated = _chart_update(parts.pkg.read(matches[0]), title, spec)
+        if updated is not None:
+            out[matches[0]] = updated
+    return out
+
+
+_MAJOR_UNIT = re.compile(rb'(<(?:\w+:)?majorUnit val=")([^"]*)(")')
+
+
+def _chart_update(xml: bytes, title: str, spec: ChartSpec) -> bytes | None:
+    """One chart part with its category and value ranges set to the spec's rows; None when already there."""
     refs = _CHART_REF.findall(xml)
     if len(refs) != 2:
         raise NotSurgical("the chart is not the one sheetsync draws")
@@ -172,11 +192,19 @@ def _chart_update(parts: WorkbookParts, title: str, spec: ChartSpec) -> dict[str
             raise NotSurgical("the chart's ranges are not simple")
         target = _RANGE.match(want)
         found.append(target is not None and m.groups()[2:] == target.groups()[2:])
-    if all(found):
-        return {}
-    new = iter(wanted)
-    return {charts[0]: _CHART_REF.sub(lambda m: m.group(1) + escape(next(new), quote=False).encode() + m.group(3),
-                                      xml)}
+    new_xml = xml
+    if not all(found):
+        new = iter(wanted)
+        new_xml = _CHART_REF.sub(lambda m: m.group(1) + escape(next(new), quote=False).encode() + m.group(3), xml)
+    if spec.integer_ticks:
+        unit = str(float(integer_step(spec.value_max))).encode()
+        new_xml = _MAJOR_UNIT.sub(lambda m: m.group(1) + unit + m.group(3), new_xml)
+    return None if new_xml == xml else new_xml
+
+
+def integer_step(value_max: float | None) -> int:
+    """The value-axis step of a count chart: whole numbers, about eight gridlines at most."""
+    return max(1, math.ceil((value_max or 0) / 8))
 
 
 def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec],
@@ -193,8 +221,11 @@ def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec],
         sheet = SheetXml(pkg.read(part))
         changed[part] = sheet.apply(edit, CellRenderer(parts, edits.kinds.get(title, {})))
         formulas_replaced |= sheet.formula_replaced
+    by_tab: dict[str, list[ChartSpec]] = {}
     for spec in charts:
-        changed.update(_chart_update(parts, titles[spec.tab], spec))
+        by_tab.setdefault(titles[spec.tab], []).append(spec)
+    for title, specs in by_tab.items():
+        changed.update(_chart_updates(parts, title, specs))
     if not changed:
         return None
     if parts._styles is not None and parts._styles.dirty:
