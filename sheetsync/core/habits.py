@@ -42,7 +42,7 @@ def calendar_for(setting: str, language: str) -> str:
 def holiday_data_until() -> date | None:
     """Return the last day the installed Chinese holiday data covers, None without the package."""
     try:
-        import chinese_calendar
+        import chinese_calendar  # type: ignore[import-untyped]
     except ImportError:
         return None
     return date(max(chinese_calendar.holidays).year, 12, 31)
@@ -50,7 +50,7 @@ def holiday_data_until() -> date | None:
 
 def _cn_workday(day: date) -> bool:
     try:
-        import chinese_calendar
+        import chinese_calendar  # type: ignore[import-untyped]
     except ImportError:
         return day.weekday() < 5
     try:

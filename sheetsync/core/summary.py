@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from ..ports import Cell, ChartSpec
 from .formats import BOLD, DECIMAL, PERCENT, amount_kind
@@ -38,7 +39,7 @@ TABLE_WIDTH = 11
 CHART_ROWS = 18
 """Rows one chart covers; the count chart sits this far below the amount chart."""
 
-_TEXT: dict[str, dict[str, object]] = {
+_TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Pipeline summary", "updated": "Last updated {now}",
         "funnel": "Funnel by stage",
@@ -91,7 +92,7 @@ _TEXT: dict[str, dict[str, object]] = {
 }
 
 
-def words_for(language: str) -> Mapping[str, object]:
+def words_for(language: str) -> Mapping[str, Any]:
     """The Summary's labels in a workbook language."""
     return _TEXT.get(language, _TEXT["en"])
 
@@ -133,7 +134,7 @@ class _Grid:
                     self.formats[(row, col)] = BOLD
         return row
 
-    def section(self, title: object, head: object) -> None:
+    def section(self, title: Any, head: Any) -> None:
         self.add([title], bold=True)
         self.add(list(head) if isinstance(head, (list, tuple)) else [head], bold=True)
 
@@ -176,7 +177,7 @@ def build_summary(opps: Sequence[Opportunity], pipeline: Pipeline, team: Sequenc
 
 
 def _funnel(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], pipeline: Pipeline,
-            all_paths: Sequence[Path], words: Mapping[str, object]) -> tuple[int, int]:
+            all_paths: Sequence[Path], words: Mapping[str, Any]) -> tuple[int, int]:
     """Open stages first (the chart reads them), then a blank row, then won and lost stages apart."""
     reviews = {r.stage.name: r for r in stage_review(all_paths, pipeline)}
     first = len(grid.rows) + 1
@@ -203,7 +204,7 @@ def _stage_row(grid: _Grid, stage: Stage, members: Sequence[Opportunity], review
               _days(review.average_days)], amounts=(2, 3), percents=(5,), decimals=(6,))
 
 
-def _totals(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], words: Mapping[str, object]) -> None:
+def _totals(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], words: Mapping[str, Any]) -> None:
     won = sum(1 for _, s in staged if s is not None and s.outcome == WON)
     lost = sum(1 for _, s in staged if s is not None and s.outcome == LOST)
     open_amount = open_weighted = Decimal(0)
@@ -233,7 +234,7 @@ def _days(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _lost_where(grid: _Grid, all_paths: Sequence[Path], pipeline: Pipeline, words: Mapping[str, object]) -> None:
+def _lost_where(grid: _Grid, all_paths: Sequence[Path], pipeline: Pipeline, words: Mapping[str, Any]) -> None:
     grid.section(words["lost_where"], words["lost_head"])
     join = "；" if words is _TEXT["zh"] else "; "
     for group in losses_by_stage(all_paths, pipeline, str(words["no_reason"])):
@@ -247,7 +248,7 @@ def _periods(today: date) -> tuple[tuple[date, date], tuple[date, date]]:
 
 def _owners(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], all_paths: Sequence[Path],
             team: Sequence[Rep], reminders: Sequence[Reminder], today: date, language: str,
-            words: Mapping[str, object]) -> None:
+            words: Mapping[str, Any]) -> None:
     def key_of(opp: Opportunity) -> str:
         return normalize(owner_label(opp.owner, language))
 
@@ -287,7 +288,7 @@ def _owners(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], all
 
 
 def _sources(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], all_paths: Sequence[Path],
-             today: date, language: str, words: Mapping[str, object]) -> None:
+             today: date, language: str, words: Mapping[str, Any]) -> None:
     no_source = str(words["no_source"])
 
     def key_of(opp: Opportunity) -> str:
@@ -311,7 +312,7 @@ def _sources(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], al
 
 
 def _forecast(grid: _Grid, opps: Sequence[Opportunity], pipeline: Pipeline, today: date,
-              words: Mapping[str, object]) -> None:
+              words: Mapping[str, Any]) -> None:
     grid.section(words["forecast"], words["forecast_head"])
     for bucket in forecast(opps, pipeline, today, str(words["overdue"]), str(words["undated"])):
         grid.add([bucket.label, bucket.count, float(bucket.amount), float(bucket.weighted)], amounts=(2, 3))

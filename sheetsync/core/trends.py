@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from ..ports import CellWrite, TabData
+from ..ports import Cell, CellWrite, TabData
 from . import values as v
 from .model import LOST, OPEN, WON, Opportunity, Pipeline, body_rows
 from .review import Path, amount, period_start
@@ -26,7 +26,7 @@ class TrendsWrite:
     """What a sync adds to Trends: header cells for new stage columns and at most one row."""
 
     header: list[CellWrite] = field(default_factory=list)
-    rows: list[list[object]] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)
 
 
 def stage_headers(stage: str, language: str) -> tuple[str, str]:
@@ -49,8 +49,8 @@ def trends_row(tab: TabData | None, hm: HeaderMap | None, opps: Sequence[Opportu
             continue
         if recorded == start:
             return out
-    values: dict[int, object] = {}
-    known = {"period": start, "taken": now}
+    values: dict[int, Cell] = {}
+    known: dict[str, Cell] = {"period": start, "taken": now}
     open_amount = weighted = won_amount = Decimal(0)
     open_count = won = lost = 0
     per_stage: dict[str, tuple[int, Decimal]] = {s.name: (0, Decimal(0)) for s in pipeline.open_stages}

@@ -239,8 +239,8 @@ class GoogleStore(Store):
         if sheet is None:
             return None
         remembered = [cid for (sid, _, _), cid in self._charts.items() if sid == sheet.sheet_id]
-        for chart in sheet.charts:
-            if chart.get("chartId") in remembered and chart.get("spec", {}).get("title") == title:
-                return chart.get("chartId")
+        for drawn in sheet.charts:
+            if drawn.get("chartId") in remembered and drawn.get("spec", {}).get("title") == title:
+                return drawn.get("chartId")
         chart = find_chart(sheet, title, None)
         return None if chart is None else chart.get("chartId")
