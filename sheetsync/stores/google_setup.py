@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..core.safety import held_back, not_added
 from ..core.model import Pipeline, Stage
+from ..core.safety import held_back, not_added
 from ..core.schema import OPPORTUNITIES, STAGES, SUMMARY, SYSTEM, Column, column_for, column_letter
 from ..core.summary import build_summary
 from ..ports import Cell, ChartSpec
