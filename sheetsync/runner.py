@@ -166,6 +166,7 @@ def build_scheduler(config: Config, syncer: Syncer, queue: Queue, blocking: bool
         scheduler.add_job(notify_job, "interval", seconds=notify_defaults.SEND_INTERVAL, id="notify",
                           name="send notifications", args=(notifier,), misfire_grace_time=notify_defaults.SEND_INTERVAL,
                           **single)
+        notifier.wake = waker(scheduler, "notify")
     return scheduler
 
 
@@ -192,7 +193,7 @@ def build_pipeline_scheduler(config: Config, pipelines: Sequence[Pipeline], bloc
             pipeline.taken_over = True
         suffix = f":{pipeline.name}" if pipeline.name else ""
         scheduler.add_job(_guarded_notify, "interval", seconds=notify_defaults.SEND_INTERVAL, id="notify" + suffix,
-                          name=f"send notifications {pipeline.label}", args=(pipeline,),
+                          name=f"send notifications {pipeline.label}", args=(pipeline, scheduler, "notify" + suffix),
                           misfire_grace_time=notify_defaults.SEND_INTERVAL, **single)
         scheduler.add_job(_guarded_flush, "interval", seconds=pipeline.config.flush_interval, id="flush" + suffix,
                           name=f"intake flush {pipeline.label}", args=(pipeline, clock),
@@ -233,7 +234,12 @@ def _guarded_sync(pipeline: Pipeline, clock: Callable[[], datetime], heartbeat: 
     sync_job(syncer, clock, heartbeat)
 
 
-def _guarded_notify(pipeline: Pipeline) -> None:
+def waker(scheduler: BaseScheduler, job_id: str) -> Callable[[], object]:
+    """Run the job `job_id` as soon as a thread is free (e.g. the send job right after a sync queued notices)."""
+    return lambda: scheduler.modify_job(job_id, next_run_time=datetime.now(timezone.utc))
+
+
+def _guarded_notify(pipeline: Pipeline, scheduler: BaseScheduler | None = None, job_id: str = "") -> None:
     """Send a workspace's due notifications while this process holds it (after marking a dead holder's unsure)."""
     if not pipeline.lock.held():
         return
@@ -244,6 +250,8 @@ def _guarded_notify(pipeline: Pipeline) -> None:
         return
     if notifier is None:
         return
+    if notifier.wake is None and scheduler is not None:
+        notifier.wake = waker(scheduler, job_id)
     if pipeline.taken_over:
         notifier.recover()
         pipeline.taken_over = False

@@ -17,6 +17,7 @@ from sheetsync.config import Config
 from sheetsync.core.intake import CREATE, Submission
 from sheetsync.notify.notifier import Notifier
 from sheetsync.notify.outbox import Delivery, SqliteOutbox
+from sheetsync.notify.send import SendResult
 from sheetsync.runner import build_scheduler, sync_job
 from sheetsync.state import State
 from sheetsync.stores.excel import ExcelStore
@@ -277,3 +278,27 @@ def test_api_status_shows_notification_failures_without_tokens(tmp_path):
     assert notifications["last_error"] == "assignment to Alice Chen: wecombot://…-key: HTTP 502"
     assert notifications["problems"][0]["next_try"] == "2026-11-28T09:31:00+00:00"
     assert "secret-robot-key" not in json.dumps(notifications)
+
+
+def test_a_sync_that_queues_notices_wakes_the_send_job(pipeline, monkeypatch):
+    from sheetsync.notify import defaults
+
+    monkeypatch.setattr(defaults, "SEND_INTERVAL", 3600)  # only the wake-up can run it again within the test
+    delivered = threading.Event()
+
+    def sender(target, title, body):
+        delivered.set()
+        return SendResult(True)
+
+    pipeline.notifier.sender = sender
+    pipeline.syncer.notifier = pipeline.notifier
+    scheduler = build_scheduler(pipeline.config, pipeline.syncer, queue=_NoQueue(), blocking=False,
+                                clock=lambda: NOW)
+    for job in ("flush", "sync"):
+        scheduler.remove_job(job)
+    scheduler.start()
+    try:
+        sync_job(pipeline.syncer, lambda: NOW)
+        assert delivered.wait(30), "the send job was not woken after the sync queued notices"
+    finally:
+        scheduler.shutdown(wait=True)

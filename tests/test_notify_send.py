@@ -143,3 +143,15 @@ def test_unknown_channels_and_cells_are_explained():
 def test_a_described_target_never_shows_the_token():
     assert describe("wecombot://0123456789abcdef-key") == "wecombot://…-key"
     assert "SECabc" not in describe("dingtalk://SECabc123secret@a1b2c3d4e5f6")
+
+
+@pytest.mark.parametrize("pasted, url", [
+    ("https://oapi.dingtalk.com/robot/send?access_token=a1b2c3", "dingtalk://a1b2c3"),
+    ("https://open.feishu.cn/open-apis/bot/v2/hook/9a8b-7c6d", "feishu://9a8b-7c6d"),
+    ("https://open.larksuite.com/open-apis/bot/v2/hook/9a8b-7c6d/", "lark://9a8b-7c6d"),
+    ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"),
+])
+def test_robot_addresses_pasted_from_the_chat_tool_work_too(pasted, url):
+    targets, problems = targets_for(Contact("Alice", im=pasted), "")
+    assert (targets, problems) == ([url], [])
+    assert check(url) == ""

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 EMAIL = re.compile(r"^[^@\s:/]+@[^@\s]+\.[^@\s]+$")
+PASTED = (
+    (re.compile(r"^https://oapi\.dingtalk\.com/robot/send\?(?:.*&)?access_token=([\w-]+)"), "dingtalk://{}"),
+    (re.compile(r"^https://open\.feishu\.cn/open-apis/bot/v2/hook/([\w-]+)/?$"), "feishu://{}"),
+    (re.compile(r"^https://open\.larksuite\.com/open-apis/bot/v2/hook/([\w-]+)/?$"), "lark://{}"),
+)
+"""Robot webhook addresses as the chat tools show them, which apprise does not read itself (unsigned)."""
 MAIL_SCHEMES = ("mailto", "mailtos")
 
 
@@ -29,6 +35,15 @@ def is_url(value: str) -> bool:
     return "://" in value
 
 
+def as_apprise(value: str) -> str:
+    """A pasted DingTalk/Feishu/Lark robot webhook address as its apprise URL; anything else unchanged."""
+    for pattern, template in PASTED:
+        match = pattern.match(value)
+        if match:
+            return template.format(match.group(1))
+    return value
+
+
 def mail_to(smtp_url: str, address: str) -> str:
     """The SMTP apprise URL with its recipient set to `address`."""
     parts = urlsplit(smtp_url)
@@ -42,7 +57,7 @@ def targets_for(contact: Contact, smtp_url: str) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     for value in split_urls(contact.im):
         if is_url(value):
-            targets.append(value)
+            targets.append(as_apprise(value))
         else:
             problems.append(f"{contact.name}'s IM id '{value}' is not a channel URL: put the robot's apprise URL "
                             "there, e.g. wecombot://KEY, dingtalk://SECRET@TOKEN or feishu://SECRET@TOKEN.")
@@ -61,7 +76,7 @@ def targets_for(contact: Contact, smtp_url: str) -> tuple[list[str], list[str]]:
 
 def manager_targets(setting: str) -> list[str]:
     """The manager channel(s) from the notify_manager setting."""
-    return _unique(u for u in split_urls(setting) if is_url(u))
+    return _unique(as_apprise(u) for u in split_urls(setting) if is_url(u))
 
 
 def describe(target: str) -> str:

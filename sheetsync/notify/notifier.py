@@ -71,6 +71,17 @@ class Notifier:
         self.daily_at = schedule.parse_time(config.notify_daily_at)
         self.weekly_at = schedule.parse_weekly(config.notify_weekly_at)
         self.workdays = schedule.parse_days(config.notify_workdays)
+        self.wake: Callable[[], object] | None = None
+        """Set by the scheduler: run the send job now rather than at its next interval."""
+
+    def _queued(self, count: int) -> int:
+        """Wake the send job after something was queued; return `count`."""
+        if count and self.wake is not None:
+            try:
+                self.wake()
+            except Exception as exc:  # a stopped scheduler: the next run sends it
+                log.debug("could not wake the send job: %s", exc)
+        return count
 
     def _today(self, now: datetime) -> date:
         return now.astimezone(self.config.tz).date()
@@ -105,9 +116,12 @@ class Notifier:
         for lead in leads:
             addressed = self.address(assignment_message(lead, language, self._today(now)), contacts)
             for problem in addressed.problems:
-                log.info("no assignment notice for %s: %s", lead.id, problem)
+                if addressed.targets:
+                    log.debug("new-lead notice for %s skips a channel: %s", lead.id, problem)
+                else:
+                    log.info("no new-lead notice for %s: %s", lead.id, problem)
             deliveries += addressed.deliveries()
-        return self.outbox.add(deliveries, now) if deliveries else 0
+        return self._queued(self.outbox.add(deliveries, now)) if deliveries else 0
 
     def digests(self, plan: Plan, today: date, *, daily: bool = True, weekly: bool = True) -> list[Addressed]:
         """Today's daily digests (per owner) and the weekly manager digest, addressed."""
@@ -140,7 +154,7 @@ class Notifier:
             log.info("%s digest: %s messages queued", name, queued)
             if daily:
                 self.outbox.prune(now)
-        return queued
+        return self._queued(queued)
 
     # -- sending (its own scheduler job) ---------------------------------------------------------
 

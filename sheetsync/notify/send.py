@@ -68,7 +68,7 @@ def send(target: str, title: str, body: str, connect_timeout: float = defaults.C
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
             ok = bool(plugin.notify(body=body, title=title))
         if ok:
-            log.info("sent %r to %s", title, where)
+            log.debug("sent %r to %s", title, where)
             return SendResult(True)
         lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
         reason = lines[-1] if lines else "the channel refused it"
