@@ -17,6 +17,10 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 """First characters that make Excel or Sheets treat a typed value as a formula."""
 
 
+MAX_PARSED_CHARS = 100
+"""Longest text read as a date or an amount; anything longer is refused at once, never pattern-matched."""
+
+
 class ValueProblem(ValueError):
     """A cell holds a value that cannot be read as its column's type."""
 
@@ -101,11 +105,16 @@ def parse_datetime(value: object) -> datetime | None:
     if isinstance(value, bool):
         raise ValueProblem(f"{value!r} is not a date")
     if isinstance(value, (int, float, Decimal)):
-        serial = float(value)
+        try:
+            serial = float(value)
+        except (ValueError, OverflowError):  # a signalling NaN, an integer beyond any float
+            raise ValueProblem(f"{value!r} is not a date") from None
         if not 1 <= serial < 2958466:
             raise ValueProblem(f"{value!r} is not a date")
         return from_serial(serial)
     raw = str(value).strip()
+    if len(raw) > MAX_PARSED_CHARS:  # the patterns below backtrack quadratically on long text
+        raise ValueProblem(f"'{raw[:40]}…' is too long to be a date (write it as 2026-11-28)")
     body, clock = raw, time()
     m = _TIME.match(raw)
     if m:
@@ -176,6 +185,8 @@ def parse_amount(value: object) -> Decimal | None:
             raise ValueProblem(f"{value!r} is not an amount")
         return number
     raw = str(value).strip()
+    if len(raw) > MAX_PARSED_CHARS:  # the patterns below backtrack quadratically on long text
+        raise ValueProblem(f"'{raw[:40]}…' is too long to be an amount (write a number such as 12000)")
     body = raw.replace("\u00a0", " ")
     negative = False
     for _ in range(2):
@@ -282,7 +293,7 @@ def parse_number(value: object) -> float | None:
         raise ValueProblem(f"{value!r} is not a number")
     try:
         number = float(value) if isinstance(value, (int, float, Decimal)) else float(text(value).replace(",", ""))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: an integer beyond any float
         raise ValueProblem(f"'{text(value)}' is not a number") from exc
     if not math.isfinite(number):
         raise ValueProblem(f"'{text(value)}' is not a number")
