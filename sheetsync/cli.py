@@ -20,7 +20,7 @@ from .lock import WAIT_SECONDS, WriterBusy, busy_message, pipeline_lock
 from .messages import say
 from .pipelines import Pipeline, open_pipelines
 from .ports import Queue, QueueUnavailable, StoreError
-from .stores import lock_target, open_store
+from .stores import lock_target, named_tabs, open_store
 from .sync import Syncer
 from .template import load_layout
 
@@ -108,22 +108,40 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     ctx.obj = config_path
 
 
+def _check_tab_exists(config: cfg.Config) -> None:
+    """Refuse `init --tab NAME` on an existing workbook without that tab (a typo would add a second pipeline)."""
+    if config.store != "excel" or not config.workbook_path.exists():
+        return
+    titles = open_store(config).read(()).titles
+    if config.opportunities_tab not in titles:
+        raise click.ClickException(say("page.init_no_tab", config.template, tab=config.opportunities_tab,
+                                       workbook=config.workbook_path, titles=", ".join(titles)))
+
+
 @main.command()
 @click.option("--template", type=click.Choice(["en", "zh"]), help="Workbook language (default: en).")
 @click.option("--workbook", type=click.Path(dir_okay=False), help="Workbook path (default: pipeline.xlsx).")
 @click.option("--store", type=click.Choice(["excel", "google"]), help="Where the pipeline lives.")
+@click.option("--tab", "tab", metavar="NAME",
+              help="Use the existing tab NAME (e.g. 商机列表) as the Opportunities tab instead of adding one.")
+@click.option("--no-examples", is_flag=True, help="Leave out the example deals, follow-ups, reps and rules.")
 @click.pass_obj
-def init(config_path: str | None, template: str | None, workbook: str | None, store: str | None) -> None:
+def init(config_path: str | None, template: str | None, workbook: str | None, store: str | None,
+         tab: str | None, no_examples: bool) -> None:
     """Create or complete the opportunity workbook and write sheetsync.toml."""
     config = _load(config_path)
     first_time = config.source is None
-    overrides = {k: val for k, val in (("template", template), ("workbook", workbook), ("store", store)) if val}
+    overrides = {k: val for k, val in (("template", template), ("workbook", workbook), ("store", store),
+                                       ("opportunities_tab", tab and tab.strip())) if val}
     language = overrides.get("template", config.template)
     try:
         if first_time:
             overrides.setdefault("timezone", load_layout(language, datetime.now().date()).timezone)
         config = config.with_values(**overrides)
-        layout = load_layout(config.template, datetime.now(config.tz).date())
+        if tab:
+            _check_tab_exists(config)
+        layout = load_layout(config.template, datetime.now(config.tz).date(), examples=not no_examples,
+                             titles=named_tabs(config))
         config, new_secrets, new_token = _add_missing_secrets(config)
         lock = pipeline_lock(config.state_path, lock_target(config), "init")
         if not lock.acquire(WAIT_SECONDS):
@@ -342,10 +360,11 @@ def _not_waiting(q: Queue, key: str) -> str:
 
 
 def _add_operations() -> None:
-    """Register doctor, status and digest, which live in their own module."""
+    """Register doctor, status, digest and import, which live in their own modules."""
+    from .cli_import import import_command
     from .cli_ops import COMMANDS
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, import_command):
         main.add_command(command)
 
 

@@ -272,6 +272,8 @@ KEYS: tuple[Key, ...] = (
         "Hours a submission the sheet keeps refusing may wait before it is listed as needing attention."),
     Key("owner_reassign_share", _share,
         "Largest share (0 to 1) of deals that had an owner at the last sync one sync may assign again."),
+    Key("opportunities_tab", _named_text("opportunities_tab"),
+        "Title of the Opportunities tab when it has another name (e.g. 商机列表); set by `init --tab`."),
     Key("google_spreadsheet", _named_text("google_spreadsheet"), "Google Sheet ID or full URL (store = google)."),
     Key("google_credentials", _named_text("google_credentials"), "Path of the service-account JSON key file."),
     Key("google_credentials_json", _named_text("google_credentials_json"),
@@ -339,6 +341,8 @@ class Config:
     intake_max_age_hours: int = 24
     owner_reassign_share: float = 0.2
     """A sync that would assign owners again to more than this share of deals that had one stops instead."""
+    opportunities_tab: str = ""
+    """The pipeline tab's title when it is not Opportunities/商机 or an alias (adopted by `init --tab`)."""
     google_spreadsheet: str = ""
     google_credentials: str = ""
     google_credentials_json: str = ""

@@ -130,6 +130,8 @@ EN: dict[str, str] = {
     "page.step_plan": "Planning {rows} rows…",
     "page.step_write": "Writing {cells} cells…",
     "page.synced": "Synced {store}: {report}.",
+    "page.init_no_tab": "{workbook} has no tab named '{tab}' (its tabs are {titles}): give the exact tab title "
+                        "to --tab, as it shows on the tab.",
     "page.worker_never": "No worker has run yet: start `sheetsync serve` (or `sheetsync worker` beside gunicorn) so "
                          "the queue reaches the sheet.",
     "page.worker_stale": "The worker ({process}, pid {pid} on {host}) last reported {age} s ago: it has stopped or "
@@ -253,6 +255,30 @@ EN: dict[str, str] = {
     "notify.doctor.test_failed": "Channel for {name}: the test message failed: {error}",
     "notify.doctor.test_fix": "Check the robot's key/token and secret in the URL (a signed DingTalk/Feishu robot "
                               "needs SECRET@TOKEN) and that this machine can reach the chat tool.",
+    # page: sheetsync import
+    "page.import.no_customer": "no Customer (company name): fill it in the file",
+    "page.import.no_contact_way": "neither Phone nor Email: add one so the owner can reach them",
+    "page.import.no_customer_column": "No column of {file} is the customer (company name):"
+                                      " name one with --map \"Your header=Customer\".",
+    "page.import.read": "{file}: {rows} rows; columns used: {columns}.",
+    "page.import.unmatched": "Not imported (no matching column): {headers}. Map one with --map"
+                             " \"Header=Column\", or --map \"Header=-\" to leave it out quietly.",
+    "page.import.progress": "Importing",
+    "page.import.summary": "{imported} imported, {merged} merged into deals already there, {rejected} rejected.",
+    "page.import.imported_line": "  row {line}: {customer} -> {id}, owner {owner}",
+    "page.import.merged_head": "Merged (same customer as a deal already there; only its blank cells were filled):",
+    "page.import.merged_line": "  row {line}: {customer} -> {id} (same {signal}){filled}",
+    "page.import.filled": ", filled {columns}",
+    "page.import.rejected_head": "Rejected:",
+    "page.import.rejected_line": "  row {line}: {reason}",
+    "page.import.flagged_head": "Imported, but similar to a deal already there (see Status):",
+    "page.import.flagged_line": "  row {line}: {id}: {note}",
+    "page.import.more": "  … and {n} more",
+    "page.import.dry_run": "Dry run: nothing was written. Run again without --dry-run to import.",
+    "page.import.done": "Written to {store}.",
+    "page.import.dedupe_rules": "Duplicates are found by phone, email and company name, as for 撞单.",
+    "page.import.stopped": "{error} ({done} of {total} rows were handled before this; running the same import "
+                           "again is safe: rows already imported are found as duplicates and merged.)",
 }
 
 ZH: dict[str, str] = {
@@ -368,6 +394,8 @@ ZH: dict[str, str] = {
     "page.step_plan": "正在处理 {rows} 行……",
     "page.step_write": "正在写入 {cells} 个单元格……",
     "page.synced": "已同步 {store}：{report}。",
+    "page.init_no_tab": "{workbook} 中没有名为「{tab}」的工作表（现有：{titles}）："
+                        "请把工作表标签上的名称原样填给 --tab。",
     "page.worker_never": "后台任务还没有运行过：请启动 `sheetsync serve`（或在 gunicorn 旁启动 `sheetsync worker`），"
                          "表单才能写入表格。",
     "page.worker_stale": "后台任务（{process}，进程 {pid}，主机 {host}）{age} 秒前最后一次报告：已停止或卡住。"
@@ -480,6 +508,29 @@ ZH: dict[str, str] = {
     "notify.doctor.test_failed": "{name} 的通知渠道：测试消息发送失败：{error}",
     "notify.doctor.test_fix": "检查地址中机器人的 key/token 和密钥（加签的钉钉/飞书机器人要写成 SECRET@TOKEN），"
                               "以及本机能否访问该聊天工具。",
+    # page: sheetsync import
+    "page.import.no_customer": "缺少客户名称：请在文件中填写",
+    "page.import.no_contact_way": "电话和邮箱都为空：请至少填写一项，负责人才能联系",
+    "page.import.no_customer_column": "{file} 中没有表示客户名称的列：请用 --map \"你的列名=客户名称\" 指定。",
+    "page.import.read": "{file}：{rows} 行；使用的列：{columns}。",
+    "page.import.unmatched": "未导入（没有对应的列）：{headers}。可用 --map \"列名=目标列\" 指定，"
+                             "或用 --map \"列名=-\" 忽略且不再提示。",
+    "page.import.progress": "正在导入",
+    "page.import.summary": "导入 {imported} 条，合并到已有商机 {merged} 条，拒绝 {rejected} 条。",
+    "page.import.imported_line": "  第 {line} 行：{customer} -> {id}，负责人 {owner}",
+    "page.import.merged_head": "已合并（与已有商机为同一客户；只填写了其空白单元格）：",
+    "page.import.merged_line": "  第 {line} 行：{customer} -> {id}（{signal}相同）{filled}",
+    "page.import.filled": "，填写了 {columns}",
+    "page.import.rejected_head": "已拒绝：",
+    "page.import.rejected_line": "  第 {line} 行：{reason}",
+    "page.import.flagged_head": "已导入，但与已有商机相似（见状态检查列）：",
+    "page.import.flagged_line": "  第 {line} 行：{id}：{note}",
+    "page.import.more": "  ……另有 {n} 条",
+    "page.import.dry_run": "试运行：未写入任何内容。去掉 --dry-run 再运行即可导入。",
+    "page.import.done": "已写入 {store}。",
+    "page.import.dedupe_rules": "按电话、邮箱和公司名称查重，与撞单规则相同。",
+    "page.import.stopped": "{error}（此前已处理 {total} 行中的 {done} 行；可以放心重新运行同一导入："
+                           "已导入的行会被识别为重复并合并。）",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .config import Config
 from .core.attention import SetAside
 from .core.ids import new_id
+from .core.importing import ImportPlan, ImportRow, plan_import
 from .core.intake import IntakePlan, Submission, plan_intake
 from .core.plan import Plan, Report, plan_sync
 from .core.policy import Policy
@@ -195,3 +196,20 @@ class Syncer:
             done = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
             self.state.save(cursors=done.cursors)
             return IntakeResult(done.landed, done.already, done.rejected)
+
+    def import_rows(self, rows: Sequence[ImportRow], source: str, now: datetime | None = None,
+                    dry_run: bool = False) -> ImportPlan:
+        """Import file rows in one write (or only plan it with `dry_run`): new rows, merges and rejects."""
+        now = now or self.clock()
+        with self._exclusive():
+            def plan(snapshot: Snapshot) -> ImportPlan:
+                language = detect_language(snapshot, self.config.template)
+                return plan_import(snapshot, rows, language=language, now=self._local(now),
+                                   cursors=self.state.cursors(), new_id=self._new_id, source=source,
+                                   policy=self.policy())
+
+            if dry_run:
+                return plan(self.store.read(INTAKE_TABS))
+            done = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
+            self.state.save(cursors=done.cursors)
+            return done

@@ -60,13 +60,28 @@ def _resolve(value: Any, today: date) -> Any:
     return None if value == "" else value
 
 
-def load_layout(language: str, today: date) -> Layout:
-    """The template for `language` ('en' or 'zh') with example dates placed around `today`."""
+SETTINGS_TABS = ("stages",)
+"""Tabs whose template rows are settings, not examples: `init --no-examples` keeps them."""
+
+
+def _is_default_rule(example: dict[str, Any]) -> bool:
+    return str(example.get("field", "")).strip().lower() in ("default", "默认", "其他")
+
+
+def load_layout(language: str, today: date, *, examples: bool = True,
+                titles: dict[str, str] | None = None) -> Layout:
+    """The template for `language` ('en' or 'zh') with example dates placed around `today`.
+
+    Without `examples`, new tabs get no example deals, follow-ups or reps, and Rules only its catch-all rule.
+    `titles` gives a tab another title (e.g. {"opportunities": "商机列表"} for `init --tab`).
+    """
     raw = read_template(language)
     tabs = []
     for tab in TABS:
-        examples = raw["rows"].get(tab.key, [])
-        rows = tuple(tuple(_resolve(example.get(c.key, ""), today) for c in tab.columns) for example in examples)
-        tabs.append(TabLayout(tab, tab.title(language), tab.columns,
+        found = raw["rows"].get(tab.key, [])
+        if not examples and tab.key not in SETTINGS_TABS:
+            found = [e for e in found if tab.key == "rules" and _is_default_rule(e)]
+        rows = tuple(tuple(_resolve(example.get(c.key, ""), today) for c in tab.columns) for example in found)
+        tabs.append(TabLayout(tab, (titles or {}).get(tab.key) or tab.title(language), tab.columns,
                               tuple(c.name(language) for c in tab.columns), rows))
     return Layout(raw["language"], raw["timezone"], raw["currency_format"], tuple(tabs))

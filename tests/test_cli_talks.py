@@ -204,3 +204,14 @@ def test_the_server_extra_brings_gunicorn():
 
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
     assert any(dep.startswith("gunicorn") for dep in project["optional-dependencies"]["server"])
+
+
+def test_the_chinese_readme_is_linked_first_and_has_the_same_two_commands():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    english = (root / "README.md").read_text(encoding="utf-8")
+    chinese = (root / "README.zh-CN.md").read_text(encoding="utf-8")
+    assert "(README.zh-CN.md)" in english.split("\n## ")[0]
+    commands = [block.split("```", 1)[0].strip() for block in english.split("```sh\n")[1:3]]
+    assert all(command in chinese for command in commands)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -306,8 +306,11 @@ def map_headers(tab: Tab, title: str, headers: Sequence[object],
     return HeaderMap(tab, title, tuple(cells), index)
 
 
-def find_tab(tab: Tab, titles: Sequence[str]) -> str | None:
-    """The title in the workbook that names this tab (any language or alias), or None."""
+def find_tab(tab: Tab, titles: Sequence[str], named: Mapping[str, str] | None = None) -> str | None:
+    """The title in the workbook that names this tab (`named` first, then any language or alias), or None."""
+    own = (named or {}).get(tab.key)
+    if own and own in titles:
+        return own
     wanted = {normalize(n) for n in tab.names()}
     for title in titles:
         if normalize(title) in wanted:

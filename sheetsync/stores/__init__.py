@@ -20,7 +20,12 @@ def open_store(config: Config, pacer_for: Callable[[str], Any] | None = None) ->
         return GoogleStore(config, pacer_for=pacer_for)
     from .excel import ExcelStore
 
-    return ExcelStore(config.workbook_path)
+    return ExcelStore(config.workbook_path, named_tabs(config))
+
+
+def named_tabs(config: Config) -> dict[str, str]:
+    """Tab titles the config gives schema tabs that carry another name (`init --tab`)."""
+    return {"opportunities": config.opportunities_tab} if config.opportunities_tab else {}
 
 
 def lock_target(config: Config) -> str:

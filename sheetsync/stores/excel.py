@@ -7,7 +7,7 @@ import os
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -50,8 +50,10 @@ def _version(path: Path) -> tuple[int, int, int] | None:
 class ExcelStore(Store):
     """A workbook on disk, saved atomically; someone else's save in between means re-plan, not overwrite."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, named: Mapping[str, str] | None = None) -> None:
         self.path = Path(path)
+        self.named = dict(named or {})
+        """Tab titles the config names for schema tabs (e.g. opportunities -> 商机列表)."""
         self._rows: dict[str, list[list[Cell]]] = {}
         """Rows by tab title as the file at `_version` holds them (normalised); kept across reads and writes."""
         self._titles: tuple[str, ...] = ()
@@ -113,7 +115,7 @@ class ExcelStore(Store):
                 for tab in TABS:
                     if tabs is not None and tab.key not in tabs:
                         continue
-                    title = find_tab(tab, self._titles)
+                    title = find_tab(tab, self._titles, self.named)
                     if title is not None:
                         wanted[tab.key] = title
                 rows, version = self._values(list(wanted.values()))
@@ -317,7 +319,7 @@ class ExcelStore(Store):
                     wb = load_workbook(self.path)
                 except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
                     raise self._unreadable(exc) from exc
-            changes = apply_layout(wb, layout)
+            changes = apply_layout(wb, layout, self.named)
             if created:
                 changes.insert(0, f"Created {self.path}")
             if changes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from openpyxl import Workbook
@@ -148,11 +149,11 @@ def _column_formats(ws: Worksheet, letters: dict[str, str], spec: TabLayout, cur
             ws.column_dimensions[letters[column.key]].number_format = fmt
 
 
-def apply_layout(wb: Workbook, layout: Layout) -> list[str]:
+def apply_layout(wb: Workbook, layout: Layout, named: Mapping[str, str] | None = None) -> list[str]:
     """Add missing tabs and columns and their formatting; never delete, reorder or rewrite people's cells."""
     changes: list[str] = []
     for spec in layout.tabs:
-        title = find_tab(spec.tab, wb.sheetnames)
+        title = find_tab(spec.tab, wb.sheetnames, named)
         if title is None:
             ws = _add_tab(wb, spec, layout.currency_format)
             changes.append(f"Added tab '{spec.title}'" + (f" with {len(spec.rows)} example rows" if spec.rows else ""))
@@ -163,10 +164,10 @@ def apply_layout(wb: Workbook, layout: Layout) -> list[str]:
         if not spec.tab.headerless:
             _freeze(ws)
             _column_formats(ws, _column_letters(ws, spec), spec, layout.currency_format)
-    stages_title = find_tab(layout.tab("stages").tab, wb.sheetnames)
+    stages_title = find_tab(layout.tab("stages").tab, wb.sheetnames, named)
     stage_letter = _column_letters(wb[stages_title], layout.tab("stages")).get("stage") if stages_title else None
     opp = layout.tab("opportunities")
-    opp_ws = wb[find_tab(opp.tab, wb.sheetnames)]
+    opp_ws = wb[find_tab(opp.tab, wb.sheetnames, named)]
     letters = _column_letters(opp_ws, opp)
     changes += _stage_dropdown(opp_ws, letters, stages_title, stage_letter)
     changes += _overdue_highlight(opp_ws, letters)

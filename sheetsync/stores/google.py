@@ -21,6 +21,7 @@ from ..config import Config
 from ..core.schema import TABS
 from ..ports import Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout, read_template
+from . import named_tabs
 from .google_batch import (
     MAX_BODY_BYTES,
     append_requests,
@@ -100,6 +101,7 @@ class GoogleStore(Store):
             params = {"includeGridData": "false", "fields": METADATA_FIELDS}
             answer = self._call(self.http.fetch_sheet_metadata, self.spreadsheet_id, params=params)
             self._meta = SpreadsheetMeta.from_json(answer)
+            self._meta.named = named_tabs(self.config)
             log.debug("Read metadata of %s: %s tabs", self.spreadsheet_id, len(self._meta.sheets))
         return self._meta
 

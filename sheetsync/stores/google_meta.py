@@ -40,6 +40,8 @@ class SpreadsheetMeta:
     title: str
     timezone: str | None
     sheets: list[SheetMeta]
+    named: dict[str, str] = field(default_factory=dict)
+    """Tab titles the config names for schema tabs (e.g. opportunities -> 商机列表)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SpreadsheetMeta:
@@ -76,7 +78,7 @@ class SpreadsheetMeta:
 
     def find(self, key: str) -> SheetMeta | None:
         """The tab that holds a schema tab (by any of its names), or None."""
-        title = find_tab(TABS_BY_KEY[key], self.titles)
+        title = find_tab(TABS_BY_KEY[key], self.titles, self.named)
         return None if title is None else self.by_title(title)
 
     def next_sheet_id(self) -> int:
