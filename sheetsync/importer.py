@@ -17,6 +17,7 @@ from .core import values as v
 from .core.importing import IMPORT_COLUMNS, ImportRow
 from .core.schema import OPPORTUNITIES, column_for, normalize
 from .intake.mapping import clean, resolve_field_map, to_text
+from .ports import Cell
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 """Encodings tried for a CSV, in order: UTF-8 (with or without BOM), then the Chinese Excel default."""
@@ -145,7 +146,7 @@ def map_columns(headers: Sequence[str], field_map: Mapping[str, str]) -> ColumnM
     return out
 
 
-def _typed(key: str, raw: object) -> object:
+def _typed(key: str, raw: object) -> Cell:
     """A cell as the sheet should hold it: dates as dates, amounts as numbers, everything else as clean text."""
     kind = OPPORTUNITIES.column(key).kind
     try:
@@ -166,7 +167,7 @@ def to_rows(table: Table, mapping: ColumnMap) -> list[ImportRow]:
     """Each data row as column values: the first non-blank header wins, several headers for Need are joined."""
     rows = []
     for number, cells in table.rows:
-        fields: dict[str, object] = {}
+        fields: dict[str, Cell] = {}
         notes: list[str] = []
         for i, key in mapping.columns.items():
             raw = cells[i] if i < len(cells) else None

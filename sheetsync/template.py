@@ -24,6 +24,9 @@ class TabLayout:
     columns: tuple[Column, ...]
     headers: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+    adopted: bool = False
+    """A tab of the person's own adopted by `init --tab`: every missing column is added, even to a tab
+    with rows (it never had an ID, Owner or Stage column, so none was renamed or deleted)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ def load_layout(language: str, today: date, *, examples: bool = True,
         if not examples and tab.key not in SETTINGS_TABS:
             found = [e for e in found if tab.key == "rules" and _is_default_rule(e)]
         rows = tuple(tuple(_resolve(example.get(c.key, ""), today) for c in tab.columns) for example in found)
-        tabs.append(TabLayout(tab, (titles or {}).get(tab.key) or tab.title(language), tab.columns,
-                              tuple(c.name(language) for c in tab.columns), rows))
+        own = (titles or {}).get(tab.key)
+        tabs.append(TabLayout(tab, own or tab.title(language), tab.columns,
+                              tuple(c.name(language) for c in tab.columns), rows, adopted=bool(own)))
     return Layout(raw["language"], raw["timezone"], raw["currency_format"], tuple(tabs))

@@ -213,3 +213,14 @@ def test_init_tab_with_a_name_the_workbook_lacks_names_the_tabs_it_has(tmp_path,
     _foreign_workbook(tmp_path / "pipeline.xlsx")
     result = CliRunner().invoke(main, ["init", "--tab", "商机列"])
     assert result.exit_code == 1 and "no tab named '商机列'" in result.output and "商机列表" in result.output
+
+
+def test_the_google_store_reads_the_adopted_tab_by_its_own_name(fake, store):
+    from dataclasses import replace
+
+    store.config = replace(store.config, opportunities_tab="商机列表")
+    layout = load_layout("en", NOW.date(), titles={"opportunities": "商机列表"})
+    store.setup(layout)
+    snapshot = store.read(["opportunities"])
+    assert snapshot.tabs["opportunities"].title == "商机列表"
+    assert "Opportunities" not in snapshot.titles

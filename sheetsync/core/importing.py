@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ..messages import say
-from ..ports import CellWrite, Guard, Snapshot, WriteBatch
+from ..ports import Cell, CellWrite, Guard, Snapshot, WriteBatch
 from . import values as v
 from .duplicates import DuplicateIndex, Match
 from .intake import IntakePlan, _land_new
@@ -36,7 +36,7 @@ class ImportRow:
     """One data row of the file: its line number (for the report) and its values by column key."""
 
     line: int
-    fields: Mapping[str, object]
+    fields: Mapping[str, Cell]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class ImportPlan:
     """(line, new ID, the Status note) for rows imported beside a similar earlier deal."""
 
 
-def reject_reason(fields: Mapping[str, object], language: str) -> str | None:
+def reject_reason(fields: Mapping[str, Cell], language: str) -> str | None:
     """Why a row cannot be imported, or None: it needs a customer and a phone or an email."""
     if v.is_blank(fields.get("customer")):
         return say("page.import.no_customer", language)
@@ -87,12 +87,12 @@ def plan_import(snapshot: Snapshot, rows: Sequence[ImportRow], *, language: str,
     new_rows: list[Opportunity] = []
     lines: dict[int, int] = {}
     duplicates: dict[str, Match] = {}
-    fills: dict[int, dict[str, object]] = {}
+    fills: dict[int, dict[str, Cell]] = {}
     for item in rows:
         if v.is_blank(item.fields.get("customer")):
             plan.rejected.append((item.line, say("page.import.no_customer", language)))
             continue
-        cells: dict[str, object] = {k: val for k, val in item.fields.items()
+        cells: dict[str, Cell] = {k: val for k, val in item.fields.items()
                                     if k in IMPORT_COLUMNS and not v.is_blank(val)}
         ident = new_id(taken)
         cells.update(id=ident, updated=now)
@@ -125,7 +125,7 @@ def plan_import(snapshot: Snapshot, rows: Sequence[ImportRow], *, language: str,
     return plan
 
 
-def _merge(opp: Opportunity, match: Match, line: int, wanted: dict[str, object]) -> Merged:
+def _merge(opp: Opportunity, match: Match, line: int, wanted: dict[str, Cell]) -> Merged:
     """Note the blank cells of the earlier deal this row can fill (first file row wins per cell)."""
     original = match.original
     filled = []
@@ -139,7 +139,7 @@ def _merge(opp: Opportunity, match: Match, line: int, wanted: dict[str, object])
     return Merged(line, opp.text("customer"), original.id, match.signal, tuple(filled))
 
 
-def _fill_blanks(wb: Any, plan: ImportPlan, fills: Mapping[int, Mapping[str, object]]) -> None:
+def _fill_blanks(wb: Any, plan: ImportPlan, fills: Mapping[int, Mapping[str, Cell]]) -> None:
     """Write the blank cells merged rows fill on deals already in the sheet, each guarded as still blank."""
     by_identity = {id(o): o for o in wb.opportunities}
     index = wb.maps["opportunities"].index

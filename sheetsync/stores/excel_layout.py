@@ -71,7 +71,7 @@ def _add_missing_columns(ws: Worksheet, spec: TabLayout) -> list[str]:
     next_col = len([h for h in _header_cells(ws)]) + 1
     while next_col > 1 and ws.cell(row=1, column=next_col - 1).value in (None, ""):
         next_col -= 1
-    keep_out = held_back(spec.tab, _has_rows(ws))
+    keep_out = frozenset() if spec.adopted else held_back(spec.tab, _has_rows(ws))
     for header, column in zip(spec.headers, spec.columns, strict=True):
         if column.key in present or normalize(header) in names:
             continue

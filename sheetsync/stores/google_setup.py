@@ -137,7 +137,8 @@ class SetupPlan:
             if column is not None:
                 placed.positions.setdefault(column.key, i)
         missing = [(c, h) for c, h in zip(tl.columns, tl.headers, strict=True) if c.key not in placed.positions]
-        keep_out = held_back(tl.tab, any(_entered(cell) not in (None, "") for cell in top.row2))
+        keep_out = frozenset() if tl.adopted else held_back(tl.tab, any(_entered(cell) not in (None, "")
+                                                                        for cell in top.row2))
         self.lines += [not_added(tl.tab, sheet.title, c, top.header) for c, _ in missing if c.key in keep_out]
         missing = [(c, h) for c, h in missing if c.key not in keep_out]
         next_col = len(top.header)
