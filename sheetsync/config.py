@@ -308,7 +308,7 @@ KEYS: tuple[Key, ...] = (
     Key("notify_weekly_at", _schedule(schedule.parse_weekly, "notify_weekly_at"),
         "Day and local time of the manager's weekly digest (\"mon 09:00\"), or \"off\"."),
     Key("notify_workdays", _schedule(schedule.parse_days, "notify_workdays"),
-        "Days daily digests are sent (\"mon-fri\")."),
+        "Days daily digests are sent: \"auto\" (the workdays calendar, at most Mon-Fri) or days like \"mon-fri\"."),
 )
 KEYS_BY_NAME = {k.name: k for k in KEYS}
 DEPLOYMENT_KEYS = frozenset({"database_url", "state_dir", "host", "port", "max_body", "takeover_interval",
@@ -356,7 +356,7 @@ class Config:
     notify_smtp: str = ""
     notify_daily_at: str = "09:00"
     notify_weekly_at: str = "mon 09:00"
-    notify_workdays: str = "mon-fri"
+    notify_workdays: str = "auto"
     workdays: str = "auto"
     trend_period: str = "week"
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

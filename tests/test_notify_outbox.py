@@ -127,3 +127,22 @@ def test_prune_forgets_old_sent_deliveries(outbox):
     outbox.mark_sent(item, NOW)
     assert outbox.prune(NOW + timedelta(days=defaults.KEEP_SENT_DAYS - 1)) == 0
     assert outbox.prune(NOW + timedelta(days=defaults.KEEP_SENT_DAYS + 1)) == 1
+
+
+@pytest.mark.parametrize("setting, workdays, language, day, expected", [
+    ("auto", "cn", "zh", "2025-10-01", False),   # National Day holiday (a Wednesday)
+    ("auto", "cn", "zh", "2025-09-28", True),    # the Sunday worked in exchange (调休)
+    ("auto", "auto", "en", "2025-09-27", False),  # en: every-day proposals, but digests only Monday-Friday
+    ("auto", "auto", "en", "2025-10-01", True),
+    ("mon,sat", "cn", "zh", "2025-10-04", True),  # explicit days win over the calendar
+])
+def test_daily_digests_follow_the_team_calendar(tmp_path, setting, workdays, language, day, expected):
+    from datetime import date
+
+    from sheetsync.config import Config
+    from sheetsync.notify.notifier import Notifier
+
+    box = SqliteOutbox(tmp_path / "state.db")
+    notifier = Notifier(Config(notify_workdays=setting, workdays=workdays), box)
+    assert notifier.is_workday(date.fromisoformat(day), language) is expected
+    box.close()

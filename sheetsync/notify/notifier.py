@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..config import Config
+from ..core.habits import AUTO, EVERY_DAY, MON_FRI, calendar_for, is_workday
 from ..core.schema import normalize
 from ..core.workbook import detect_language
 from ..stores.base import Snapshot, WriteBatch
@@ -83,6 +84,14 @@ class Notifier:
                 log.debug("could not wake the send job: %s", exc)
         return count
 
+    def is_workday(self, day: date, language: str) -> bool:
+        """A day for daily digests: notify_workdays, or with "auto" the team's calendar (`workdays`; Mon-Fri at
+        least, so the every-day calendar of proposals does not send digests at weekends)."""
+        if self.workdays is not None:
+            return day.weekday() in self.workdays
+        calendar = calendar_for(getattr(self.config, "workdays", AUTO), language)
+        return is_workday(day, MON_FRI if calendar == EVERY_DAY else calendar)
+
     def _today(self, now: datetime) -> date:
         return now.astimezone(self.config.tz).date()
 
@@ -142,7 +151,8 @@ class Notifier:
         local = now.astimezone(self.config.tz).replace(tzinfo=None)
         today = local.date()
         queued = 0
-        runs = (("daily", schedule.daily_due(local, self.daily_at, self.workdays), True, False),
+        language = plan.workbook.language if plan.workbook is not None else self.config.template
+        runs = (("daily", schedule.daily_due(local, self.daily_at, self.is_workday(today, language)), True, False),
                 ("weekly", schedule.weekly_due(local, self.weekly_at), False, True))
         for name, due, daily, weekly in runs:
             run = f"{name}:{today.isoformat()}"

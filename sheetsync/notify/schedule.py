@@ -7,6 +7,7 @@ from datetime import datetime, time
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ZH_DAYS = {"周一": 0, "周二": 1, "周三": 2, "周四": 3, "周五": 4, "周六": 5, "周日": 6, "周天": 6}
 OFF = ("", "off", "no", "none", "false")
+AUTO = "auto"
 
 
 class ScheduleError(ValueError):
@@ -35,8 +36,10 @@ def _day(word: str, name: str) -> int:
     raise ScheduleError(f"{name}: {word!r} is not a day of the week; use mon, tue, wed, thu, fri, sat or sun.")
 
 
-def parse_days(text: str, name: str = "notify_workdays") -> frozenset[int]:
-    """"mon-fri" or "mon,tue,thu" as weekday numbers (Monday = 0)."""
+def parse_days(text: str, name: str = "notify_workdays") -> frozenset[int] | None:
+    """"mon-fri" or "mon,tue,thu" as weekday numbers (Monday = 0); "auto" as None (the team's calendar)."""
+    if str(text).strip().lower() == AUTO:
+        return None
     days: set[int] = set()
     for part in str(text).replace("，", ",").split(","):
         if not part.strip():
@@ -64,9 +67,9 @@ def parse_weekly(text: str, name: str = "notify_weekly_at") -> tuple[int, time] 
     return _day(parts[0], name), moment
 
 
-def daily_due(local: datetime, at: time | None, workdays: frozenset[int]) -> bool:
-    """Whether the daily digest is due at naive local time `local` (on a workday, at or after `at`)."""
-    return at is not None and local.weekday() in workdays and local.time() >= at
+def daily_due(local: datetime, at: time | None, workday: bool) -> bool:
+    """Whether the daily digest is due at naive local time `local`: a workday, at or after `at`."""
+    return at is not None and workday and local.time() >= at
 
 
 def weekly_due(local: datetime, weekly: tuple[int, time] | None) -> bool:
