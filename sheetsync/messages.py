@@ -52,6 +52,9 @@ EN: dict[str, str] = {
     "nothinglost.attention_reminder": "Form submission {key} needs attention: {reason} "
                                       "Run `sheetsync queue retry {key}` once fixed, or `sheetsync queue drop {key}`.",
     "nothinglost.manager": "(manager)",
+    "nothinglost.repair_restored": "sync repair: put back a value the sheet held before a write during an edit",
+    "nothinglost.repair_moved": "sync repair: moved to its own row after rows moved during a write",
+    "nothinglost.repair_dropped": "sync repair: not written, its row was deleted during the write",
     "nothinglost.read_only_file": "The workbook {path} is read-only, so sheetsync wrote nothing: make it writable "
                                   "(file Properties > untick Read-only, or `chmod u+w`) or point `workbook` at a copy.",
     "nothinglost.renamed_guess": " If it was renamed: '{header}' is the only header here sheetsync does not know.",
@@ -321,6 +324,9 @@ ZH: dict[str, str] = {
                                       "处理后运行 `sheetsync queue retry {key}`，"
                                       "或运行 `sheetsync queue drop {key}` 放弃。",
     "nothinglost.manager": "（主管）",
+    "nothinglost.repair_restored": "同步修复：写入时表格被改动，已恢复原有内容",
+    "nothinglost.repair_moved": "同步修复：写入时行被移动，已移回所属行",
+    "nothinglost.repair_dropped": "同步修复：写入时该行被删除，未写入",
     "nothinglost.read_only_file": "工作簿 {path} 是只读的，sheetsync 没有写入任何内容：请取消只读"
                                   "（文件属性 > 取消勾选“只读”，或 `chmod u+w`），或把 `workbook` 指向一个副本。",
     "nothinglost.renamed_guess": "如果是被改名了：「{header}」是这里 sheetsync 唯一不认识的表头。",

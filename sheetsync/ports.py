@@ -134,8 +134,15 @@ class Store(ABC):
     def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
         """Apply the batch planned from `snapshot`; raise StoreConflict if the sheet moved underneath it.
 
-        Cells named by `batch.guards` must still hold their expected values, and the header rows must be
-        unchanged, or nothing is written. Text is always written as text, never as a formula.
+        What every store guarantees: just before writing, it checks what the plan relies on — the header
+        rows of the tabs it touches, every cell named by `batch.guards`, and the rows it writes cells into —
+        and when any of it changed, nothing is written and StoreConflict is raised (read again, re-plan).
+        A person's edit that lands after that check and before the write itself is never lost either:
+        the workbook store notices it before replacing the file (StoreConflict, nothing written); the
+        Google store, whose API writes by row position and has no conditional write, fences the write,
+        reads back where every value landed and repairs by ID in the next request (values people had are
+        put back, its own values move to their rows, a fill never replaces a typed value, History says
+        so). Text is always written as text, never as a formula.
         """
 
     @abstractmethod

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -89,10 +90,10 @@ def excel_kit(tmp_path: Path) -> StoreKit:
         # the person saves while the new copy is being written.
         real = store._save_atomically
 
-        def hooked(wb: object, expected: object) -> None:
+        def hooked(*args: Any, **kwargs: Any) -> Any:
             store._save_atomically = real  # type: ignore[method-assign]
             action()
-            real(wb, expected)  # type: ignore[arg-type]
+            return real(*args, **kwargs)
 
         store._save_atomically = hooked  # type: ignore[method-assign]
 

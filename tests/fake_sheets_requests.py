@@ -254,6 +254,32 @@ def sort_range(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def copy_paste(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    """Copy a block to another place, values only (PASTE_VALUES) or with formats (PASTE_NORMAL).
+
+    Like Google, a source without end indexes means the whole grid, and the paste must fit the
+    destination sheet's grid (rows and columns are not added).
+    """
+    source = book.sheet_by_id(req["source"].get("sheetId", 0))
+    r0, r1, c0, c1 = _clip(source, req["source"])
+    dest = req["destination"]
+    target = book.sheet_by_id(dest.get("sheetId", 0))
+    d_r0, d_c0 = dest.get("startRowIndex", 0), dest.get("startColumnIndex", 0)
+    kind = req.get("pasteType", "PASTE_NORMAL")
+    if kind not in ("PASTE_NORMAL", "PASTE_VALUES"):
+        raise ApiError(400, f"The fake only pastes PASTE_NORMAL and PASTE_VALUES, not {kind!r}")
+    target.check_bounds(d_r0 + (r1 - r0), d_c0 + (c1 - c0))
+    block = [[source.get(r, c) for c in range(c0, c1)] for r in range(r0, r1)]
+    metas = [[dict(source.cell_meta(r, c)) for c in range(c0, c1)] for r in range(r0, r1)]
+    for i, row in enumerate(block):
+        for j, value in enumerate(row):
+            target.put(d_r0 + i, d_c0 + j, value)
+            if kind == "PASTE_NORMAL" and (metas[i][j] or target.cell_meta(d_r0 + i, d_c0 + j)):
+                target.cell_meta(d_r0 + i, d_c0 + j, create=True).clear()
+                target.cell_meta(d_r0 + i, d_c0 + j).update(metas[i][j])
+    return {}
+
+
 HANDLERS: dict[str, Callable[[Book, dict[str, Any]], dict[str, Any]]] = {
     "updateCells": update_cells, "appendCells": append_cells, "repeatCell": repeat_cell,
     "setDataValidation": set_data_validation, "addSheet": add_sheet,
@@ -263,7 +289,7 @@ HANDLERS: dict[str, Callable[[Book, dict[str, Any]], dict[str, Any]]] = {
     "addConditionalFormatRule": add_conditional_format_rule, "addProtectedRange": add_protected_range,
     "addChart": add_chart, "updateChartSpec": update_chart_spec,
     "updateEmbeddedObjectPosition": update_embedded_object_position,
-    "deleteEmbeddedObject": delete_embedded_object, "sortRange": sort_range,
+    "deleteEmbeddedObject": delete_embedded_object, "sortRange": sort_range, "copyPaste": copy_paste,
 }
 
 

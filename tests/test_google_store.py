@@ -68,7 +68,7 @@ def test_a_whole_cycle_fits_the_request_budget_whatever_the_size(fake, store, n)
                      "summary": [["Stage", "Count"], ["Lead", n], ["Won", 0]]}
     batch.charts = [CHART]
     store.write(snap, batch)
-    assert fake.reads() == 1 and fake.count("values.batchGet") == 1  # the guard re-read
+    assert fake.reads() == 2 and fake.count("values.batchGet") == 2  # the guard re-read and the verify read
     assert fake.writes() == 1 and fake.count("batchUpdate") == 1
 
     fake.reset_counts()

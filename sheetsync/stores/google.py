@@ -2,8 +2,13 @@
 
 Request budget: read = one metadata GET (first time, then cached) + one values:batchGet; write = one
 values:batchGet re-reading the header row and every row the cycle writes (and guarded cells elsewhere) + one
-spreadsheets:batchUpdate (split only above 8 MB, as Google refuses bodies over 10 MiB); setup = one
-metadata GET + one grid-data GET of rows 1-2 + at most one batchUpdate.
+spreadsheets:batchUpdate (split only above 8 MB, as Google refuses bodies over 10 MiB) + one values:batchGet
+verifying where the values landed (google_repair.py; a repair, when a person's edit landed during the write,
+is one more guarded write); setup = one metadata GET + one grid-data GET of rows 1-2 + at most one batchUpdate.
+
+Guarantee: nothing is written when the guard re-read shows a change; a refused write is retried for more than
+a quota minute with the guard re-read before every try; an edit landing between the guard re-read and the
+batchUpdate is found by the verify read and repaired by ID (see google_repair.py).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Any, TypeVar
 
 from google.auth.exceptions import GoogleAuthError, TransportError
@@ -18,7 +24,8 @@ from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from ..config import Config
-from ..core.schema import TABS
+from ..core.schema import TABS, TABS_BY_KEY, column_letter
+from ..messages import say
 from ..ports import Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout, read_template
 from . import named_tabs
@@ -32,17 +39,36 @@ from .google_batch import (
     find_chart,
     replace_requests,
 )
-from .google_cells import DEFAULT_AMOUNT_PATTERN, CellEncoder
+from .google_cells import DEFAULT_AMOUNT_PATTERN, CellEncoder, convert_rows, quote_title
 from .google_connect import build_client, explain, spreadsheet_id
-from .google_http import SheetsHTTPClient
+from .google_http import SheetsHTTPClient, Transient
 from .google_meta import METADATA_FIELDS, SheetMeta, SpreadsheetMeta
 from .google_read import READ_PARAMS, tab_data, value_ranges, whole_tab_range
+from .google_repair import (
+    SCRATCH_MARGIN_ROWS,
+    SCRATCH_TITLE,
+    Columns,
+    Fence,
+    Outcome,
+    check_write,
+    fence_requests,
+    fills_of,
+    history_rows,
+    labels,
+    people_tab,
+    repair_batch,
+    writes_of,
+)
 from .google_setup import SetupPlan, parse_top, top_ranges
 from .google_write import Target, make_target, plan_checks, verify
 from .safety import check_batch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+WRITE_RETRY_SECONDS = 75.0
+"""A refused write is retried (guards re-checked first) until this long has passed: more than one quota minute."""
+MAX_REPAIRS = 3
+"""Repair rounds after one write before the rest is left to the next cycle."""
 _REPLY_FIELDS = f"replies(addChart(chart(chartId,spec(title)))),updatedSpreadsheet({METADATA_FIELDS})"
 
 
@@ -71,6 +97,9 @@ class GoogleStore(Store):
         self._lock = threading.RLock()
         """One cycle at a time: the flush and sync jobs of one process may share this store (and its pacer)."""
         self._amount_pattern = _amount_pattern(config.template)
+        self.repairs = 0
+        """Cells put right after a person's edit landed during a write (for tests and `doctor`)."""
+        self._scratch: tuple[int, list[Fence]] | None = None
         self.max_body = MAX_BODY_BYTES
         """Largest batchUpdate body; bigger writes are split (Google refuses more than 10 MiB)."""
 
@@ -169,14 +198,57 @@ class GoogleStore(Store):
             targets[key] = make_target(key, sheet, data, meta.zone, self.config.tz)
         return targets
 
-    def _write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
+    def _write(self, snapshot: Snapshot, batch: WriteBatch, depth: int = 0) -> None:
+        """Guard re-read, fenced batchUpdate (retried, the guards re-checked before every try), verify, repair."""
         if not batch:
             return
         check_batch(snapshot, batch)
         keys = ({c.tab for c in batch.cells} | {g.tab for g in batch.guards} | set(batch.appends)
                 | set(batch.replace) | {c.tab for c in batch.charts})
         targets = self._targets(snapshot, keys)
-        encoder = self._encoder(self.metadata())
+        started, attempt = self.http.now(), 0
+        while True:
+            attempt += 1
+            fences, fence, requests = self._requests(batch, targets)
+            if not requests:
+                return  # the sheet already holds everything the batch asks for: no re-read, no write
+            self._check_guards(batch, targets)
+            requests = fence + requests
+            try:
+                self._batch_update(requests, once=attempt)
+                break
+            except Transient as exc:
+                waited = self.http.now() - started
+                if waited >= WRITE_RETRY_SECONDS:
+                    raise StoreError(f"Google Sheets kept refusing the write ({exc}) for {waited:.0f} s, longer than "
+                                     "a whole quota minute; nothing is lost: the next cycle writes it. If it keeps "
+                                     "happening, raise sync_interval or stop other tools using this service "
+                                     "account.") from exc
+                log.warning("The write was refused (%s); re-checking the sheet and trying again in %.1f s", exc,
+                            exc.delay)
+                self.http.wait(exc.delay)
+        if fences:
+            self._verify_and_repair(snapshot, batch, targets, fences, depth)
+
+    def _check_guards(self, batch: WriteBatch, targets: dict[str, Target]) -> None:
+        """Re-read what the plan relies on in one batchGet; StoreConflict when anything moved."""
+        checks = plan_checks(batch, targets)
+        if not checks:
+            return
+        answer = self._call(self.http.values_batch_get, self.spreadsheet_id, [c.a1 for c in checks],
+                            params=dict(READ_PARAMS))
+        try:
+            verify(checks, value_ranges(answer, len(checks)))
+        except StoreConflict:
+            self._meta = None
+            raise
+
+    def _requests(self, batch: WriteBatch,
+                  targets: dict[str, Target]) -> tuple[list[Fence], list[dict[str, Any]], list[dict[str, Any]]]:
+        """The fences, their requests (the scratch copy, sent first) and the batch's own requests."""
+        meta = self.metadata()
+        encoder = self._encoder(meta)
+        fences, fence = self._fence(batch, targets, meta)
         requests = cell_requests(batch, targets, encoder)
         for key, rows in batch.replace.items():
             requests += replace_requests(key, rows, targets[key], encoder, batch.formats)
@@ -186,19 +258,95 @@ class GoogleStore(Store):
             sheet = targets[chart.tab].sheet
             requests += chart_requests(chart, sheet, self._charts.get(chart_slot(chart, sheet.sheet_id)))
         if not requests:
-            return  # the sheet already holds everything the batch asks for: no re-read, no write
-        checks = plan_checks(batch, targets)
-        if checks:
-            answer = self._call(self.http.values_batch_get, self.spreadsheet_id, [c.a1 for c in checks],
-                                params=dict(READ_PARAMS))
-            try:
-                verify(checks, value_ranges(answer, len(checks)))
-            except StoreConflict:
-                self._meta = None
-                raise
-        self._batch_update(requests)
+            return [], [], []
+        return fences, fence, requests
 
-    def _batch_update(self, requests: list[dict[str, Any]]) -> None:
+    def _fence(self, batch: WriteBatch, targets: dict[str, Target],
+               meta: SpreadsheetMeta) -> tuple[list[Fence], list[dict[str, Any]]]:
+        """Copy every people tab the batch writes cells into to the hidden scratch tab, first in the batch."""
+        fences: list[Fence] = []
+        offset = 0
+        for key in sorted({c.tab for c in batch.cells}):
+            target = targets[key]
+            if people_tab(key) is None or target.data is None:
+                continue
+            fences.append(Fence(key, target.sheet.sheet_id, target.sheet.rows, target.sheet.cols, offset))
+            offset += target.sheet.cols
+        if not fences:
+            return [], []
+        rows = max(f.rows for f in fences) + SCRATCH_MARGIN_ROWS
+        scratch = meta.by_title(SCRATCH_TITLE)
+        requests: list[dict[str, Any]] = []
+        if scratch is None:
+            scratch_id = meta.next_sheet_id()
+            requests.append({"addSheet": {"properties": {
+                "sheetId": scratch_id, "title": SCRATCH_TITLE, "hidden": True,
+                "gridProperties": {"rowCount": rows, "columnCount": offset}}}})
+        else:
+            scratch_id = scratch.sheet_id
+            if scratch.rows < rows or scratch.cols < offset:
+                requests.append({"updateSheetProperties": {"properties": {"sheetId": scratch_id, "gridProperties": {
+                    "rowCount": max(rows, scratch.rows), "columnCount": max(offset, scratch.cols)}},
+                    "fields": "gridProperties.rowCount,gridProperties.columnCount"}})
+        self._scratch = (scratch_id, fences)
+        return fences, requests + fence_requests(scratch_id, fences)
+
+    def _verify_and_repair(self, snapshot: Snapshot, batch: WriteBatch, targets: dict[str, Target],
+                           fences: list[Fence], depth: int) -> None:
+        """Read the fence and the written tabs in one batchGet; put right what a person's edit displaced."""
+        ranges = [f"{quote_title(SCRATCH_TITLE)}!A1:{column_letter(max(f.offset + f.cols for f in fences) - 1)}"
+                  f"{max(f.rows for f in fences) + SCRATCH_MARGIN_ROWS}"]
+        ranges += [whole_tab_range(targets[f.key].sheet.title) for f in fences]
+        answer = self._call(self.http.values_batch_get, self.spreadsheet_id, ranges, params=dict(READ_PARAMS))
+        raw = value_ranges(answer, len(ranges))
+        repair = WriteBatch()
+        post_tabs: dict[str, TabData] = {}
+        history: list[list[Any]] = []
+        for fence, post_raw in zip(fences, raw[1:], strict=True):
+            target = targets[fence.key]
+            gap_raw = [row[fence.offset:fence.offset + fence.cols] for row in raw[0]]
+            gap = convert_rows(gap_raw, target.readers)
+            post = convert_rows(post_raw, target.readers)
+            pre = target.data.rows if target.data is not None else []
+            tab = people_tab(fence.key)
+            assert tab is not None
+            cols = Columns.of(tab, target.header)
+            outcome = check_write(pre, gap, writes_of(batch, fence.key), fills_of(batch, fence.key), cols)
+            if not outcome:
+                continue
+            log.warning("'%s' changed while sheetsync wrote (rows sorted, inserted or deleted, or a blank typed "
+                        "into): %s value(s) to put right, %s dropped", target.sheet.title,
+                        len(outcome.corrections), len(outcome.dropped))
+            gap_ids = {cols.identity(gap, r)[0] for r in range(2, len(gap) + 1)} - {""}
+            post_tabs[fence.key] = TabData(target.sheet.title, post)
+            fixes = repair_batch(fence.key, post_tabs[fence.key], cols, outcome, gap_ids)
+            repair.cells += fixes.cells
+            repair.guards += fixes.guards
+            history += self._history(snapshot, target, outcome)
+        self.repairs += len(repair.cells)
+        if history and "history" in snapshot.tabs:
+            repair.appends["history"] = history
+        if not repair:
+            return
+        if depth >= MAX_REPAIRS:
+            raise StoreError(f"{self.describe()} kept changing while sheetsync put its own write right "
+                             f"({MAX_REPAIRS} tries); the next cycle finishes the job.")
+        fixed = Snapshot({**snapshot.tabs, **post_tabs}, snapshot.timezone, snapshot.version, snapshot.titles)
+        self._write(fixed, repair, depth + 1)
+
+    def _history(self, snapshot: Snapshot, target: Target, outcome: Outcome) -> list[list[Any]]:
+        data = snapshot.tabs.get("history")
+        if data is None or not data.rows:
+            return []
+        language = "zh" if target.sheet.title == TABS_BY_KEY[target.key].zh else "en"
+        by = {why: say(f"nothinglost.repair_{why}", language) for why in ("restored", "moved", "dropped")}
+        now = datetime.now(self.config.tz).replace(tzinfo=None, microsecond=0)
+        return history_rows(data.rows[0], labels(target.header), outcome, now, by)
+
+    def _batch_update(self, requests: list[dict[str, Any]], once: int = 0) -> None:
+        """Send the requests in as few batchUpdates as the size limit allows; `once`: one try (the attempt number)."""
+        if not requests:
+            return
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
         chunks = bodies(requests, self.max_body)
         if len(chunks) > 1:
@@ -207,8 +355,13 @@ class GoogleStore(Store):
                         len(chunks), self.max_body)
         done = 0
         for count, body in chunks:
-            reply = self._call(self.http.request, "post", url, params={"fields": _REPLY_FIELDS}, data=body,
-                               headers={"Content-Type": "application/json; charset=utf-8"}).json()
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+            if once and len(chunks) == 1:
+                reply = self._call(self.http.send_once, "post", url, attempt=once, params={"fields": _REPLY_FIELDS},
+                                   data=body, headers=headers).json()
+            else:
+                reply = self._call(self.http.request, "post", url, params={"fields": _REPLY_FIELDS}, data=body,
+                                   headers=headers).json()
             for request, answer in zip(requests[done:done + count], reply.get("replies", []), strict=False):
                 if "addChart" in request and answer.get("addChart"):
                     anchor = request["addChart"]["chart"]["position"]["overlayPosition"]["anchorCell"]

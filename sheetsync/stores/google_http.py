@@ -128,6 +128,15 @@ def _describe_status(response: requests.Response) -> str:
     return f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
 
 
+class Transient(StoreError):
+    """One try failed in a way a later try may not (quota, a 5xx, no answer); `delay` is the wait to take."""
+
+    def __init__(self, problem: str, status: int, delay: float) -> None:
+        super().__init__(problem)
+        self.status = status
+        self.delay = delay
+
+
 class SheetsHTTPClient(HTTPClient):
     """A gspread HTTP client with pacing, bounded jittered retries and a base-URL override."""
 
@@ -184,6 +193,35 @@ class SheetsHTTPClient(HTTPClient):
                         problem, attempt, self.policy.attempts - 1, delay)
             self._sleep(delay)
         raise StoreError(self._give_up_message(url, status, problem, attempt, self._clock() - started))
+
+    def send_once(self, method: str, endpoint: str, attempt: int = 1, **kwargs: Any) -> requests.Response:
+        """Send one paced try and no retry; raise Transient (with the wait to take) when it may succeed later.
+
+        For writes whose caller must re-check the sheet before each retry (see GoogleStore.write).
+        """
+        url = self.url(endpoint)
+        self.pacer.wait()
+        self.sent += 1
+        try:
+            response = self.session.request(method=method, url=url, timeout=self.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout, TransportError) as exc:
+            raise Transient(f"no answer ({exc.__class__.__name__}: {exc})", 0,
+                            self.policy.backoff(attempt, self._rand())) from exc
+        if response.ok:
+            return response
+        if not _retryable(response.status_code):
+            raise APIError(response)
+        delay = self._delay(attempt, response)
+        raise Transient(_describe_status(response), response.status_code,
+                        self.policy.max_retry_after if delay is None else delay)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep on this client's clock (virtual in tests)."""
+        self._sleep(seconds)
+
+    def now(self) -> float:
+        """Seconds on this client's monotonic clock."""
+        return self._clock()
 
     def _delay(self, attempt: int, response: requests.Response) -> float | None:
         asked = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock())
