@@ -1,9 +1,17 @@
-"""Measure signed webhook intake under waitress beside a bare Flask endpoint doing one SQLite insert.
+"""Measure signed webhook intake, with the flush writing to a big workbook, beside a bare Flask endpoint.
 
-    python bench/bench_intake.py [--requests 3000] [--concurrency 8]
+    python bench/bench_intake.py [--requests 3000] [--concurrency 8] [--rows 10000]
 
-Both servers run as separate processes on loopback with the same waitress thread count; the client keeps
-one HTTP connection per worker thread. "accepted/s" counts 2xx answers per second of wall time.
+Three servers run one after the other as separate processes on loopback, each with 8 waitress threads:
+
+- a bare Flask endpoint doing one SQLite insert (WAL, synchronous=FULL): the baseline;
+- `sheetsync serve` with the flush held back (intake alone);
+- `sheetsync serve` on a --rows workbook with the flush running every second, so leads land in the sheet
+  while more arrive. For it the bench also reports how long a lead takes from its POST to being in the
+  workbook: the queue's received time to the first save of the workbook at or after its flush.
+
+The client keeps one HTTP connection per worker thread. "accepted/s" counts 2xx answers per second of
+wall time; the ratio column compares with the bare endpoint measured in the same run.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -57,21 +66,80 @@ def bare_app(state: Path):
 
 
 def run_server(kind: str, port: int, state: str) -> None:
-    """Serve one of the two apps until killed (runs in a child process)."""
+    """Serve the bare app until killed (runs in a child process)."""
     import logging
 
     from waitress import serve
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    path = Path(state)
-    if kind == "bare":
-        app = bare_app(path)
-    else:
-        from sheetsync.config import Config
-        from webhook import create_app
+    serve(bare_app(Path(state)), host="127.0.0.1", port=port, threads=THREADS, _quiet=True)
 
-        app = create_app(Config(state_dir=str(path), base_dir=path, secrets={"generic": (SECRET,)}))
-    serve(app, host="127.0.0.1", port=port, threads=THREADS, _quiet=True)
+
+def start_sheetsync(work: Path, port: int, flush_interval: int) -> subprocess.Popen:
+    """`sheetsync serve` on work/pipeline.xlsx with the given flush interval (sync held back for the run)."""
+    config = work / "sheetsync.toml"
+    config.write_text(f'workbook = "pipeline.xlsx"\nstate_dir = "state"\ntimezone = "UTC"\nhost = "127.0.0.1"\n'
+                      f'port = {port}\nflush_interval = {flush_interval}\nsync_interval = 86400\n\n'
+                      f'[secrets]\ngeneric = ["{SECRET}"]\n')
+    config.chmod(0o600)
+    env = {**os.environ, "SHEETSYNC_CONFIG": str(config)}
+    log = (work / "serve.log").open("w")
+    return subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "serve"], cwd=work,
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def settled_workbook(work: Path, rows: int) -> None:
+    """A --rows workbook synced three times, as bench_sync builds it."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_sync import settle
+
+    seed = work / "pipeline.xlsx"
+    settle(seed, rows)
+
+
+class SaveWatcher:
+    """Notes the wall time of every save of the workbook (polling its mtime), to time leads into the sheet."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.saves, self._stop = path, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        last = None
+        while not self._stop.is_set():
+            try:
+                mtime = self.path.stat().st_mtime
+            except FileNotFoundError:
+                mtime = None
+            if mtime is not None and mtime != last:
+                self.saves.append(time.time())
+                last = mtime
+            time.sleep(0.02)
+
+    def stop(self) -> list[float]:
+        self._stop.set()
+        self._thread.join()
+        return self.saves
+
+
+def into_sheet(db: Path, saves: list[float]) -> list[float]:
+    """Seconds from each landed lead's arrival to the first workbook save at or after its flush began."""
+    import bisect
+
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT received, done_at FROM items WHERE outcome = 'landed'").fetchall()
+    con.close()
+    out = []
+    for received, done_at in rows:
+        i = bisect.bisect_left(saves, done_at)
+        if i < len(saves):
+            out.append(saves[i] - received)
+    return sorted(out)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
 
 def wait_for(port: int, timeout: float = 15.0) -> None:
@@ -137,32 +205,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rows", type=int, default=10_000, help="opportunities in the workbook the flush writes")
     parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "STATE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         run_server(args.serve[0], int(args.serve[1]), args.serve[2])
         return
     rows = []
+    latency: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for kind, path, signed, label in (("sheetsync", "/hooks/generic", True, "sheetsync POST /hooks/generic"),
-                                          ("bare", "/hooks/bare", False, "bare Flask, 1 SQLite insert")):
-            state = Path(tmp) / kind
-            state.mkdir()
+        base = Path(tmp)
+        seed = base / "seed"
+        seed.mkdir()
+        settled_workbook(seed, args.rows)
+        for kind, label in (("bare", "bare Flask, 1 SQLite insert"),
+                            ("held", "sheetsync serve, flush held back"),
+                            ("flush", f"sheetsync serve, flush running, {args.rows:,} rows")):
+            work = base / kind
+            shutil.copytree(seed, work)
             port = free_port()
-            server = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port), str(state)],
-                                      env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+            if kind == "bare":
+                server = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port), str(work)],
+                                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+            else:
+                server = start_sheetsync(work, port, 1 if kind == "flush" else 3600)
             try:
-                wait_for(port)
-                load(port, path, min(200, args.requests), args.concurrency, signed)  # warm up
-                rows.append((label, load(port, path, args.requests, args.concurrency, signed)))
+                try:
+                    wait_for(port, 60)
+                except SystemExit:
+                    if (work / "serve.log").exists():
+                        print((work / "serve.log").read_text()[-2000:])
+                    raise
+                path = "/hooks/bare" if kind == "bare" else "/hooks/generic"
+                time.sleep(3 if kind == "flush" else 0)  # serve syncs once at start
+                load(port, path, min(200, args.requests), args.concurrency, kind != "bare")  # warm up
+                watcher = SaveWatcher(work / "pipeline.xlsx") if kind == "flush" else None
+                result = load(port, path, args.requests, args.concurrency, kind != "bare")
+                if watcher is not None:
+                    time.sleep(8)  # let the flush land the last leads
+                    latency = into_sheet(work / "state" / "intake.db", watcher.stop())
+                rows.append((label, result))
             finally:
                 server.terminate()
-                server.wait(10)
+                server.wait(30)
+    bare = rows[0][1]["accepted_per_s"]
     print(f"{args.requests} requests, {args.concurrency} client connections, waitress threads={THREADS}, "
           f"SQLite WAL synchronous=FULL, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    print(f"{'endpoint':<34}{'accepted/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    print(f"{'endpoint':<44}{'accepted/s':>11}{'vs bare':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for label, r in rows:
-        print(f"{label:<34}{r['accepted_per_s']:>12.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['errors']:>8}")
+        print(f"{label:<44}{r['accepted_per_s']:>11.0f}{r['accepted_per_s'] / bare:>8.0%}{r['p50_ms']:>9.1f}"
+              f"{r['p99_ms']:>9.1f}{r['errors']:>8}")
+    if latency:
+        print(f"\nPOST -> row in the workbook ({len(latency)} leads): p50 {percentile(latency, 0.5):.2f} s, "
+              f"p95 {percentile(latency, 0.95):.2f} s, max {latency[-1]:.2f} s")
 
 
 if __name__ == "__main__":
