@@ -75,11 +75,12 @@ def run_server(kind: str, port: int, state: str) -> None:
     serve(bare_app(Path(state)), host="127.0.0.1", port=port, threads=THREADS, _quiet=True)
 
 
-def start_sheetsync(work: Path, port: int, flush_interval: int) -> subprocess.Popen:
+def start_sheetsync(work: Path, port: int, flush_interval: int, worker_process: bool) -> subprocess.Popen:
     """`sheetsync serve` on work/pipeline.xlsx with the given flush interval (sync held back for the run)."""
     config = work / "sheetsync.toml"
     config.write_text(f'workbook = "pipeline.xlsx"\nstate_dir = "state"\ntimezone = "UTC"\nhost = "127.0.0.1"\n'
-                      f'port = {port}\nflush_interval = {flush_interval}\nsync_interval = 86400\n\n'
+                      f'port = {port}\nflush_interval = {flush_interval}\nsync_interval = 86400\n'
+                      f'worker_process = {str(worker_process).lower()}\n\n'
                       f'[secrets]\ngeneric = ["{SECRET}"]\n')
     config.chmod(0o600)
     env = {**os.environ, "SHEETSYNC_CONFIG": str(config)}
@@ -212,7 +213,7 @@ def main() -> None:
         run_server(args.serve[0], int(args.serve[1]), args.serve[2])
         return
     rows = []
-    latency: list[float] = []
+    latencies: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         seed = base / "seed"
@@ -220,7 +221,8 @@ def main() -> None:
         settled_workbook(seed, args.rows)
         for kind, label in (("bare", "bare Flask, 1 SQLite insert"),
                             ("held", "sheetsync serve, flush held back"),
-                            ("flush", f"sheetsync serve, flush running, {args.rows:,} rows")):
+                            ("flush", f"serve, flush every 1 s in-process, {args.rows:,} rows"),
+                            ("worker", f"serve, worker_process = true, {args.rows:,} rows")):
             work = base / kind
             shutil.copytree(seed, work)
             port = free_port()
@@ -228,7 +230,7 @@ def main() -> None:
                 server = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port), str(work)],
                                           env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
             else:
-                server = start_sheetsync(work, port, 1 if kind == "flush" else 3600)
+                server = start_sheetsync(work, port, 3600 if kind == "held" else 1, kind == "worker")
             try:
                 try:
                     wait_for(port, 60)
@@ -237,13 +239,13 @@ def main() -> None:
                         print((work / "serve.log").read_text()[-2000:])
                     raise
                 path = "/hooks/bare" if kind == "bare" else "/hooks/generic"
-                time.sleep(3 if kind == "flush" else 0)  # serve syncs once at start
+                time.sleep(0 if kind in ("bare", "held") else 4)  # serve syncs once at start
                 load(port, path, min(200, args.requests), args.concurrency, kind != "bare")  # warm up
-                watcher = SaveWatcher(work / "pipeline.xlsx") if kind == "flush" else None
+                watcher = SaveWatcher(work / "pipeline.xlsx") if kind in ("flush", "worker") else None
                 result = load(port, path, args.requests, args.concurrency, kind != "bare")
                 if watcher is not None:
                     time.sleep(8)  # let the flush land the last leads
-                    latency = into_sheet(work / "state" / "intake.db", watcher.stop())
+                    latencies[label] = into_sheet(work / "state" / "intake.db", watcher.stop())
                 rows.append((label, result))
             finally:
                 server.terminate()
@@ -255,9 +257,10 @@ def main() -> None:
     for label, r in rows:
         print(f"{label:<44}{r['accepted_per_s']:>11.0f}{r['accepted_per_s'] / bare:>8.0%}{r['p50_ms']:>9.1f}"
               f"{r['p99_ms']:>9.1f}{r['errors']:>8}")
-    if latency:
-        print(f"\nPOST -> row in the workbook ({len(latency)} leads): p50 {percentile(latency, 0.5):.2f} s, "
-              f"p95 {percentile(latency, 0.95):.2f} s, max {latency[-1]:.2f} s")
+    for label, latency in latencies.items():
+        if latency:
+            print(f"POST -> row in the workbook, {label} ({len(latency)} leads): p50 "
+                  f"{percentile(latency, 0.5):.2f} s, p95 {percentile(latency, 0.95):.2f} s, max {latency[-1]:.2f} s")
 
 
 if __name__ == "__main__":

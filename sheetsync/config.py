@@ -258,6 +258,9 @@ KEYS: tuple[Key, ...] = (
         "Seconds between sync cycles in serve/worker (5 to 86400)."),
     Key("flush_interval", _int_range("flush_interval", 1, 3_600, "seconds"),
         "Seconds between intake flushes in serve/worker (1 to 3600)."),
+    Key("worker_process", _boolean("worker_process"),
+        "true: `serve` runs the flush and sync jobs in a second process, so a busy webhook keeps its speed "
+        "while the sheet is written."),
     Key("host", _named_text("host"), "Address `sheetsync serve` listens on."),
     Key("port", _int_range("port", 1, 65_535), "Port `sheetsync serve` listens on (1 to 65535)."),
     Key("max_body", _int_range("max_body", 1_024, 16_777_216, "bytes"),
@@ -330,6 +333,8 @@ class Config:
     takeover_interval: int = 5
     sync_interval: int = 300
     flush_interval: int = 5
+    worker_process: bool = False
+    """`serve` runs the scheduler (flush, sync) in a child `sheetsync worker` process, not beside the web threads."""
     host: str = "127.0.0.1"
     port: int = 8080
     max_body: int = 65536

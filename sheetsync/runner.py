@@ -9,6 +9,7 @@ state database so /api/status knows how the worker is doing whichever process an
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -339,6 +340,25 @@ def runs_pipelines(config: Config) -> bool:
     return bool(config.workspaces) or is_postgres_url(config.database_url)
 
 
+PARENT_ENV = "SHEETSYNC_PARENT_PID"
+"""Set by `serve` (worker_process = true) on the worker it starts: the worker stops when that process is gone."""
+
+
+def follow_parent(poll: float = 0.5) -> None:
+    """When started by `serve`, stop like Ctrl+C (finishing the current write) once `serve` has died."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not parent.isdigit():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(poll)
+        log.warning("serve (pid %s) stopped; the worker it started stops too", parent)
+        os.kill(os.getpid(), signal.SIGTERM)  # the same clean stop as `docker stop`
+
+    threading.Thread(target=watch, name="follow-serve", daemon=True).start()
+
+
 def worker(config: Config, syncer: Syncer | None = None, on_ready: Callable[[], None] | None = None,
            notice: Notice = log.warning) -> None:
     """Run only the scheduler (flush and sync) in the foreground, for deployments with gunicorn in front.
@@ -370,6 +390,7 @@ def worker(config: Config, syncer: Syncer | None = None, on_ready: Callable[[], 
     stop_on_sigterm()
     quiet_scheduler_logs()
     heartbeat.beat(_utc_now())
+    follow_parent()
     if on_ready is not None:
         on_ready()
     try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +18,7 @@ from waitress.task import ErrorTask
 from sheetsync.config import Config
 from sheetsync.messages import say
 from sheetsync.runner import (
+    PARENT_ENV,
     Notice,
     build_pipeline_scheduler,
     build_scheduler,
@@ -70,7 +74,11 @@ def serve(config: Config, syncer: Syncer | None = None, on_ready: Callable[[str]
         state.close()
         raise
     heartbeat = heartbeat_for(config, "serve")
-    if runs_pipelines(config):
+    child: subprocess.Popen[bytes] | None = None
+    scheduler: Any = None
+    if config.worker_process:
+        child = spawn_worker(config)
+    elif runs_pipelines(config):
         if syncer is not None and "" in state.pipelines:
             state.pipelines[""]._syncer = syncer
         scheduler = build_pipeline_scheduler(config, list(state.pipelines.values()), blocking=False,
@@ -84,7 +92,8 @@ def serve(config: Config, syncer: Syncer | None = None, on_ready: Callable[[str]
     stop_on_sigterm()
     quiet_scheduler_logs()
     heartbeat.beat(state.clock())
-    scheduler.start()
+    if scheduler is not None:
+        scheduler.start()
     if on_ready is not None:
         on_ready(f"http://{server.effective_host}:{server.effective_port}")
     try:
@@ -93,9 +102,33 @@ def serve(config: Config, syncer: Syncer | None = None, on_ready: Callable[[str]
         pass
     with finishing(syncer, notice):
         server.close()
-        scheduler.shutdown(wait=True)
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        if child is not None:
+            stop_worker(child)
         heartbeat.stopped(state.clock())
         state.close()
+
+
+def spawn_worker(config: Config) -> subprocess.Popen[bytes]:
+    """Start `sheetsync worker` on the same settings; it stops by itself if this process dies."""
+    env = dict(os.environ)
+    if config.source is not None:
+        env["SHEETSYNC_CONFIG"] = str(config.source)
+    env[PARENT_ENV] = str(os.getpid())
+    log.info("flush and sync run in a separate worker process (worker_process = true)")
+    return subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "worker"], env=env)
+
+
+def stop_worker(child: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to finish its current write and stop (SIGTERM), then wait for it."""
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(120)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 def _json_error_task(max_body: int) -> type[ErrorTask]:
