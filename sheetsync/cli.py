@@ -369,3 +369,12 @@ def _add_operations() -> None:
 
 
 _add_operations()
+
+
+def _register_discipline_commands() -> None:
+    from .cli_discipline import handover
+
+    main.add_command(handover)
+
+
+_register_discipline_commands()

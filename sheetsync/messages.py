@@ -282,6 +282,20 @@ EN: dict[str, str] = {
     "page.import.dedupe_rules": "Duplicates are found by phone, email and company name, as for 撞单.",
     "page.import.stopped": "{error} ({done} of {total} rows were handled before this; running the same import "
                            "again is safe: rows already imported are found as duplicates and merged.)",
+    "discipline.handover_rule": "Handover from {name}",
+    "discipline.reclaim_rule": "Reclaimed to the pool (no follow-up in time)",
+    "discipline.handover_stuck": "Nobody can take over this deal from {name}: {reason}",
+    "discipline.last_followup": "last follow-up {day}: {summary}",
+    "discipline.no_followup": "no follow-up logged yet",
+    "discipline.no_next_step": "none written",
+    "discipline.inherited": "Inherited from {name} (handover); {last}; next step: {step}",
+    "discipline.inherited_reclaim": "Reclaimed from {name} (no follow-up in time); {last}; next step: {step}",
+    "discipline.reclaimed_from_you": "Reclaimed: no follow-up in time, the deal is now with {name}",
+    "discipline.report_moves": "{handed} handed over, {reclaimed} reclaimed",
+    "discipline.cli_nothing": "{name} has no open deals: nothing to hand over.",
+    "discipline.cli_dry_run": "Dry run, nothing written: {count} open deal(s) of {name} would move.",
+    "discipline.cli_done": "Handed over {count} open deal(s) of {name}; the new owners see them in Reminders.",
+    "discipline.cli_move": "  {id}  {customer}: {previous} -> {owner} ({rule})",
 }
 
 ZH: dict[str, str] = {
@@ -537,6 +551,20 @@ ZH: dict[str, str] = {
     "page.import.dedupe_rules": "按电话、邮箱和公司名称查重，与撞单规则相同。",
     "page.import.stopped": "{error}（此前已处理 {total} 行中的 {done} 行；可以放心重新运行同一导入："
                            "已导入的行会被识别为重复并合并。）",
+    "discipline.handover_rule": "{name}离职交接",
+    "discipline.reclaim_rule": "公海回收（超期未跟进）",
+    "discipline.handover_stuck": "没有人能接手{name}的这条商机：{reason}",
+    "discipline.last_followup": "最近跟进 {day}：{summary}",
+    "discipline.no_followup": "尚无跟进记录",
+    "discipline.no_next_step": "未填写",
+    "discipline.inherited": "接手{name}的商机（离职交接）；{last}；下一步：{step}",
+    "discipline.inherited_reclaim": "从{name}处回收（超期未跟进）；{last}；下一步：{step}",
+    "discipline.reclaimed_from_you": "已回收：超期未跟进，商机已转给{name}",
+    "discipline.report_moves": "交接 {handed} 条，回收 {reclaimed} 条",
+    "discipline.cli_nothing": "{name} 没有进行中的商机，无需交接。",
+    "discipline.cli_dry_run": "试运行，未写入：{name} 的 {count} 条进行中商机将转交。",
+    "discipline.cli_done": "已转交 {name} 的 {count} 条进行中商机；新负责人会在提醒表看到。",
+    "discipline.cli_move": "  {id}  {customer}：{previous} -> {owner}（{rule}）",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

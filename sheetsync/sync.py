@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .config import Config
 from .core.attention import SetAside
+from .core.handover import Move
 from .core.ids import new_id
 from .core.importing import ImportPlan, ImportRow, plan_import
 from .core.intake import IntakePlan, Submission, plan_intake
@@ -142,13 +143,25 @@ class Syncer:
 
     def run_cycle(self, now: datetime | None = None) -> Report:
         """Run one sync cycle and keep the state it produced (and how long it took, or why it failed)."""
-        now = now or self.clock()
+        return self._sync(now or self.clock(), self.policy()).report
+
+    def handover(self, from_: str, to: str = "", *, dry_run: bool = False,
+                 now: datetime | None = None) -> list[Move]:
+        """Hand `from_`'s open deals to `to` (else by the Rules without them) in one sync cycle.
+
+        A dry run reads and plans the same cycle but writes nothing and keeps no state.
+        """
+        return self._sync(now or self.clock(), self.policy(handover_from=from_, handover_to=to), dry_run).moves
+
+    def _sync(self, now: datetime, policy: Policy, dry_run: bool = False) -> Plan:
         with self._exclusive():
             attention = list(self.attention()) if self.attention is not None else []
 
             def plan(snapshot: Snapshot) -> Plan:
-                return self._plan_sync(snapshot, now, attention)
+                return self._plan_sync(snapshot, now, attention, policy)
 
+            if dry_run:
+                return plan(self.store.read(SYNC_TABS))
             started, sent = time.monotonic(), self._sent()
             try:
                 done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
@@ -163,13 +176,14 @@ class Syncer:
                             last_sync_requests=None if sent is None or after is None else after - sent)
             log.debug("sync: %s", done.report.line())
             self._tell(self.after_sync, done, now)
-            return done.report
+            return done
 
-    def _plan_sync(self, snapshot: Snapshot, now: datetime, attention: Sequence[SetAside]) -> Plan:
+    def _plan_sync(self, snapshot: Snapshot, now: datetime, attention: Sequence[SetAside],
+                   policy: Policy | None = None) -> Plan:
         language = detect_language(snapshot, self.config.template)
         return plan_sync(snapshot, language=language, now=self._local(now), cursors=self.state.cursors(),
                          seen=self.state.seen(), new_id=self._new_id, history_exclude=self.config.history_exclude,
-                         attention=attention, policy=self.policy(),
+                         attention=attention, policy=policy or self.policy(),
                          reassign_share=self.config.owner_reassign_share, workdays=self.config.workdays,
                          trend_period=self.config.trend_period)
 

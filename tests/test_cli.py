@@ -55,7 +55,7 @@ def test_init_again_keeps_data_and_the_secret(runner, tmp_path):
 def test_chinese_template(runner, tmp_path):
     assert runner.invoke(main, ["init", "--template", "zh"]).exit_code == 0
     wb = openpyxl.load_workbook(tmp_path / "pipeline.xlsx")
-    assert wb.sheetnames == ["商机", "跟进记录", "团队", "分配规则", "阶段", "提醒", "汇总", "变更记录", "趋势"]
+    assert wb.sheetnames == ["商机", "跟进记录", "团队", "分配规则", "阶段", "提醒", "汇总", "变更记录", "趋势", "客户"]
     assert 'timezone = "Asia/Shanghai"' in (tmp_path / "sheetsync.toml").read_text()
 
 

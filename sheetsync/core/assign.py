@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from . import values as v
-from .model import ROUND_ROBIN, Opportunity, Pipeline, Rep, Rule
+from .model import ROUND_ROBIN, Opportunity, Pipeline, Rep, Rule, sells
 from .schema import normalize
 
 EVERYONE = frozenset(normalize(w) for w in ("All", "Everyone", "*", "全部", "所有人"))
@@ -102,7 +102,7 @@ def resolve_targets(assign_to: Sequence[str], team: Sequence[Rep]) -> tuple[list
         if folded in by_name:
             chosen.add(by_name[folded])
         elif folded in EVERYONE:
-            chosen.update(range(len(team)))
+            chosen.update(i for i, rep in enumerate(team) if sells(rep))  # service and managers take no leads
         else:
             pool = {i for i, rep in enumerate(team)
                     if folded in {normalize(x) for x in (*rep.regions, *rep.industries, *rep.levels)}}

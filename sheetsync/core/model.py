@@ -47,6 +47,8 @@ class Stage:
     required: tuple[str, ...]
     needs_approval: bool
     outcome: str
+    reclaim_days: int | None = None
+    """Days without a follow-up after which an open deal here goes back to the pool (公海); None = never."""
 
     @property
     def is_open(self) -> bool:
@@ -120,6 +122,7 @@ def read_pipeline(hm: HeaderMap, rows: Sequence[Sequence[Cell]],
             required=_required_keys(hm, row_no, hm.get(row, "required_fields"), custom_columns),
             needs_approval=_read(hm, row_no, row, "needs_approval", v.parse_bool),
             outcome=outcome,
+            reclaim_days=_opt_int(_read(hm, row_no, row, "reclaim_days", v.parse_number)),
         ))
     if not stages:
         raise LayoutError(f"'{hm.title}' lists no stages: add at least one row (e.g. Lead, Won, Lost).")
@@ -151,10 +154,30 @@ class Rep:
     manager: str = ""
     target: Decimal | None = None
     """Won amount the rep is expected to bring in per month (Team's Target column)."""
+    role: str = ""
+    """What the rep does, as typed in Team's Role column (sales, service, manager; 销售, 服务, 主管)."""
 
     def available(self, today: date) -> bool:
         """Active and not on leave today (leave ends the day after 'On leave until')."""
         return self.active and (self.on_leave_until is None or self.on_leave_until < today)
+
+
+SERVICE_ROLES = frozenset(normalize(w) for w in ("service", "customer service", "support", "csm", "account manager",
+                                                "服务", "客服", "售后", "客户成功", "服务人员"))
+"""Role words that mark a rep as service (成交转服务): they get won customers, not new leads."""
+MANAGER_ROLES = frozenset(normalize(w) for w in ("manager", "sales manager", "head of sales", "主管", "经理",
+                                                "销售经理", "销售主管", "总监"))
+"""Role words that mark a rep as a manager: they approve deals, and get no new leads from 'All'."""
+
+
+def is_service(rep: Rep) -> bool:
+    """Tell whether the Team's Role column says this person works in service."""
+    return normalize(rep.role) in SERVICE_ROLES
+
+
+def sells(rep: Rep) -> bool:
+    """Tell whether the person takes new leads from 'All' (a blank Role means sales)."""
+    return normalize(rep.role) not in SERVICE_ROLES | MANAGER_ROLES
 
 
 def read_team(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Rep]:
@@ -180,6 +203,7 @@ def read_team(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Rep]:
             on_leave_until=_read(hm, row_no, row, "on_leave_until", v.parse_date),
             manager=v.text(hm.get(row, "manager")),
             target=_read(hm, row_no, row, "target", v.parse_amount),
+            role=v.text(hm.get(row, "role")),
         ))
     return reps
 

@@ -15,7 +15,8 @@ from .assign import Assignment, assign
 from .attention import SetAside, attention_reminders
 from .duplicates import DuplicateIndex, duplicate_note, routable_owner
 from .habits import AUTO, calendar_for
-from .history import changes, seen_values, tracked_keys
+from .handover import HANDOVER, Move, carry_moves, check_handover, move_reminders, plan_moves
+from .history import changes, handover_origin, reclaim_origin, seen_values, tracked_keys
 from .model import Opportunity, phone_key
 from .policy import Policy
 from .remind import Reminder, propose_follow_ups, reminders
@@ -43,11 +44,16 @@ class Report:
     reminders: int = 0
     history: int = 0
     cells: int = 0
+    handed_over: int = 0
+    reclaimed: int = 0
 
     def line(self) -> str:
-        return (f"{self.rows} opportunities: {self.ids} new IDs, {self.owners} owners assigned, "
+        text = (f"{self.rows} opportunities: {self.ids} new IDs, {self.owners} owners assigned, "
                 f"{self.last_contacts} last contacts, {self.proposals} follow-ups proposed, "
                 f"{self.problems} rows with problems, {self.reminders} reminders, {self.history} changes logged")
+        if self.handed_over or self.reclaimed:
+            text += ", " + say("discipline.report_moves", "en", handed=self.handed_over, reclaimed=self.reclaimed)
+        return text
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Plan:
     """The workbook as planned (cells updated with what the batch writes), for digests and previews."""
     reminders: list[Reminder] = field(default_factory=list)
     """Everything due today or earlier, as written to Reminders."""
+    moves: list[Move] = field(default_factory=list)
+    """Deals this cycle hands over or reclaims (what `sheetsync handover --dry-run` prints)."""
 
 
 @dataclass
@@ -212,6 +220,8 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     """
     policy = policy or Policy()
     wb = read_workbook(snapshot, language)
+    if policy.handover_from:
+        check_handover(wb.team, policy.handover_from, policy.handover_to)
     today = now.date()
     w = _Writer(wb)
     report = Report(rows=len(wb.opportunities))
@@ -241,6 +251,20 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
         w.set(by_row[a.row], "assigned_by", a.rule)
     report.owners = len(assignments)
 
+    moved = plan_moves(wb.opportunities, wb.team, wb.rules, wb.pipeline, new_cursors, today, seen,
+                       handover_from=policy.handover_from, handover_to=policy.handover_to,
+                       reclaim_to=policy.reclaim_to, language=language)
+    new_cursors = moved.cursors
+    for m in moved.moves:
+        opp = by_row[m.row]
+        w.guard(opp, "owner")  # a person who retypes the Owner meanwhile wins: the cycle re-plans
+        origin = handover_origin(m.previous, language) if m.why == HANDOVER else reclaim_origin(language)
+        w.set(opp, "owner", m.owner, origin=origin)
+        w.set(opp, "assigned_by", m.rule)
+    report.handed_over = sum(1 for m in moved.moves if m.why == HANDOVER)
+    report.reclaimed = len(moved.moves) - report.handed_over
+    stuck = {u.row: u.reason for u in unassigned} | moved.stuck
+
     stage_since = mark_stage_since(w, seen, today)
     proposals = propose_follow_ups(wb.opportunities, wb.pipeline, today, calendar_for(workdays, language))
     for row, day in proposals.items():
@@ -248,18 +272,23 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     report.proposals = len(proposals)
 
     labels = wb.labels()
-    problems = check_rows(w, labels, {u.row: u.reason for u in unassigned}, today, notes)
+    problems = check_rows(w, labels, stuck, today, notes)
     report.problems = sum(1 for p in problems.values() if p)
 
     due = reminders(wb.opportunities, wb.pipeline, today, proposals=proposals, problems=problems,
                     stage_since=stage_since, language=language)
     due += attention_reminders(attention, wb.team, today, language)
+    carried = carry_moves(wb.opportunities, seen, moved.moves, wb.followups, today)
+    due += move_reminders(wb.opportunities, carried, wb.followups, wb.pipeline, today, language)
     report.reminders = len(due)
     w.batch.replace["reminders"] = wb.rows_of("reminders", [r.row() for r in due])
 
     keys = tracked_keys(wb.opportunities, history_exclude)
     history = changes(seen, wb.opportunities, now, w.written, labels, language, keys=keys, logged=wb.history)
     new_seen = _next_seen(wb, keys)
+    for opp_id, info in carried.items():
+        if opp_id in new_seen:
+            new_seen[opp_id]["_moved"] = info
     reviewed = [*wb.history, *new_entries(history)]
     grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, history=reviewed)
     shown = snapshot.tabs.get("summary")
@@ -281,7 +310,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
         w.batch.appends["history"] = wb.rows_of("history", history)
     report.history = len(history)
     report.cells = len(w.batch.cells)
-    return Plan(w.batch, new_cursors, new_seen, report, wb, due)
+    return Plan(w.batch, new_cursors, new_seen, report, wb, due, moved.moves)
 
 
 STAMP_ROW = 1

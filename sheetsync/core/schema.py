@@ -140,6 +140,7 @@ TEAM = Tab("team", "Team", "团队", (
     C("manager", "Manager", "主管", aliases=("Reports to", "上级")),
     C("target", "Target", "月度目标", PEOPLE, "amount", ("Monthly target", "Target (per month)", "Quota",
                                                       "业绩目标", "目标", "月目标"), width=14),
+    C("role", "Role", "角色", aliases=("Position", "Job", "岗位", "职位", "职责")),
 ), aliases=("Reps", "Sales team", "成员", "销售团队"))
 
 RULES = Tab("rules", "Rules", "分配规则", (
@@ -164,6 +165,8 @@ STAGES = Tab("stages", "Stages", "阶段", (
     C("required_fields", "Required fields", "必填字段", PEOPLE, "list", ("Required", "必填"), width=28),
     C("needs_approval", "Needs approval", "需审批", PEOPLE, "bool", ("Approval required", "需要审批", "是否审批")),
     C("outcome", "Outcome", "结果", aliases=("Type", "类型", "阶段类型")),
+    C("reclaim_days", "Reclaim after (days)", "回收公海(天)", PEOPLE, "int",
+      ("Reclaim after", "Reclaim days", "公海回收(天)", "回收天数", "掉公海天数"), width=20),
 ), aliases=("Pipeline stages", "销售阶段"))
 
 REMINDERS = Tab("reminders", "Reminders", "提醒", (
@@ -200,7 +203,22 @@ TRENDS = Tab("trends", "Trends", "趋势", (
 ), system=True, aliases=("Trend", "Pipeline trends", "趋势记录"))
 """One row per period (a week by default) with per-stage count and amount columns added at the right end."""
 
-TABS: tuple[Tab, ...] = (OPPORTUNITIES, FOLLOWUPS, TEAM, RULES, STAGES, REMINDERS, SUMMARY, HISTORY, TRENDS)
+CUSTOMERS = Tab("customers", "Customers", "客户", (
+    C("customer", "Customer", "客户名称", SYSTEM, aliases=("Company", "公司名称"), width=22),
+    C("contact", "Contact", "联系人", SYSTEM),
+    C("phone", "Phone", "电话", SYSTEM, "phone", ("Mobile", "手机"), width=16),
+    C("email", "Email", "邮箱", SYSTEM, "email", ("E-mail", "电子邮箱"), width=22),
+    C("owner", "Sales owner", "销售负责人", SYSTEM, aliases=("Owner", "负责人", "销售")),
+    C("amount", "Amount", "成交金额", SYSTEM, "amount", ("Won amount", "金额", "合同金额")),
+    C("won_date", "Won date", "成交日期", SYSTEM, "date", ("Won on", "签约日期")),
+    C("id", "Opportunity ID", "商机编号", SYSTEM, "id", ("ID", "编号", "商机ID"), required=True, width=12),
+    C("service_owner", "Service owner", "服务负责人", FILL, aliases=("Service", "CSM", "客服", "售后负责人")),
+    C("status", "Status", "状态", SYSTEM, aliases=("Note", "备注"), width=30),
+), system=True, aliases=("Clients", "Accounts", "Won customers", "成交客户", "客户列表"))
+"""One row per won opportunity (成交转服务), kept up to date by opportunity ID; never a second row for a deal."""
+
+TABS: tuple[Tab, ...] = (OPPORTUNITIES, FOLLOWUPS, TEAM, RULES, STAGES, REMINDERS, SUMMARY, HISTORY, TRENDS,
+                         CUSTOMERS)
 TABS_BY_KEY = {t.key: t for t in TABS}
 
 
