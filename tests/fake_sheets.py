@@ -18,7 +18,9 @@ options), values update (PUT)/batchUpdate (RAW vs USER_ENTERED), values append (
 simplified: the table is the contiguous block of non-blank rows starting at the first non-blank row at
 or below the range's first row; OVERWRITE writes right after it, INSERT_ROWS inserts rows there first),
 values clear/batchClear, and spreadsheets:batchUpdate with the requests in fake_sheets_requests.
-The `fields` parameter is ignored (answers carry every field).
+A `fields` mask keeps only the named parts of an answer, and formulas are answered with their computed
+value (arithmetic and same-tab references; "#NAME?" otherwise) unless FORMULA is asked for, as Google does
+(fake_sheets_fields; checked against recorded real traffic in test_fake_fidelity).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fake_sheets_fields import apply_mask, parse_mask  # noqa: E402
 from fake_sheets_grid import (  # noqa: E402
     A1,
     ApiError,
@@ -289,6 +292,8 @@ class FakeSheets:
                     raise ApiError(404, _MESSAGES[404], "NOT_FOUND")
                 payload = json.loads(body) if body else {}
                 answer = self._dispatch(kind, groups, query, payload)
+                if query.get("fields"):
+                    answer = apply_mask(answer, parse_mask(query["fields"][0]))
             except ApiError as exc:
                 self.calls.append(Call(kind, method, url, exc.code, len(body or b"")))
                 return exc.code, {}, _error(exc.code, exc.message, exc.status)
@@ -307,7 +312,9 @@ class FakeSheets:
         from fake_sheets_values import values_endpoint
 
         if kind == "get":
-            return self.spreadsheet_json(query.get("includeGridData", ["false"])[0] == "true", query.get("ranges", []))
+            grid = query.get("includeGridData", ["false"])[0] == "true"
+            grid = grid or any(re.search(r"\bdata\b", f) for f in query.get("fields", []))  # a mask naming it
+            return self.spreadsheet_json(grid, query.get("ranges", []))
         if kind == "batchUpdate":
             return self.batch_update(payload)
         if kind == "unknown":

@@ -92,7 +92,9 @@ def parse_a1(text: str) -> A1:
 
 
 def a1_text(title: str, r0: int, r1: int, c0: int, c1: int) -> str:
-    quoted = "'" + title.replace("'", "''") + "'"
+    """A range as Google names it in answers: the title quoted only when it needs to be (Sheet1!A1:D2)."""
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not re.fullmatch(r"[A-Za-z]{1,3}[0-9]+", title)
+    quoted = title if plain else "'" + title.replace("'", "''") + "'"
     return f"{quoted}!{col_letters(c0)}{r0 + 1}:{col_letters(max(c0, c1 - 1))}{max(r0, r1 - 1) + 1}"
 
 
@@ -277,8 +279,10 @@ def render(value: Any, number_format: dict[str, Any], value_option: str, date_op
     """A stored value as values.get returns it for the given render options."""
     if value is None:
         return ""
-    if isinstance(value, Formula) or isinstance(value, str):
-        return str(value)
+    if isinstance(value, Formula):
+        return str(value)  # FORMULA render; the other options get the computed value (fake_sheets_fields)
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return value if value_option != "FORMATTED_VALUE" else ("TRUE" if value else "FALSE")
     is_date = number_format.get("type") in DATE_TYPES

@@ -254,6 +254,16 @@ def sort_range(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def delete_sheet(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    sheet = book.sheet_by_id(req["sheetId"])
+    if len(book.sheets) == 1:
+        raise ApiError(400, "You can't remove all the sheets in a document.")
+    book.sheets.remove(sheet)
+    for i, other in enumerate(book.sheets):
+        other.index = i
+    return {}
+
+
 def copy_paste(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     """Copy a block to another place, values only (PASTE_VALUES) or with formats (PASTE_NORMAL).
 
@@ -290,6 +300,7 @@ HANDLERS: dict[str, Callable[[Book, dict[str, Any]], dict[str, Any]]] = {
     "addChart": add_chart, "updateChartSpec": update_chart_spec,
     "updateEmbeddedObjectPosition": update_embedded_object_position,
     "deleteEmbeddedObject": delete_embedded_object, "sortRange": sort_range, "copyPaste": copy_paste,
+    "deleteSheet": delete_sheet,
 }
 
 

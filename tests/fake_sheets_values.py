@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fake_sheets_grid import ApiError, Sheet, parse_a1, parse_user_entered, plain_number, render
+from fake_sheets_fields import compute
+from fake_sheets_grid import ApiError, Formula, Sheet, parse_a1, parse_user_entered, plain_number, render
 
 
 def _trim(rows: list[list[Any]]) -> list[list[Any]]:
@@ -30,6 +31,8 @@ def read_range(book: Any, text: str, query: dict[str, list[str]]) -> dict[str, A
     rows = []
     for r in range(r0, min(r1, len(sheet.values))):
         raw = sheet.values[r][c0:c1]
+        if value_option != "FORMULA" and any(isinstance(v, Formula) for v in raw):
+            raw = [compute(v, sheet.get) if isinstance(v, Formula) else v for v in raw]
         if fast:
             rows.append(["" if v is None else (plain_number(v) if type(v) is float else v) for v in raw])
         else:

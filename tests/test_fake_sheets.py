@@ -43,7 +43,7 @@ def test_values_get_honours_render_options(fake):
 def test_append_stops_at_the_first_blank_row_and_overwrite_overwrites(fake):
     answer = requests.post(f"{BASE}/values/T!A1:append", params={"valueInputOption": "RAW"},
                            json={"values": [["New1"], ["New2"]]}).json()
-    assert answer["tableRange"] == "'T'!A1:B3"
+    assert answer["tableRange"] == "T!A1:B3"
     assert fake.cell("T", "A4") == "New1" and fake.cell("T", "A5") == "New2"  # Eve was overwritten
 
 

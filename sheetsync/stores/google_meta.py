@@ -11,7 +11,7 @@ from ..core.schema import TABS_BY_KEY, find_tab
 
 METADATA_FIELDS = ("spreadsheetId,properties(title,timeZone,locale),"
                    "sheets(properties(sheetId,title,index,sheetType,gridProperties),"
-                   "charts(chartId,spec(title,basicChart(chartType,domains,series)),position),"
+                   "charts(chartId,spec,position),"
                    "protectedRanges(protectedRangeId,description,range,warningOnly),"
                    "conditionalFormats)")
 """The metadata fields sheetsync asks for: no cell data."""
