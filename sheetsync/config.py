@@ -281,6 +281,9 @@ KEYS: tuple[Key, ...] = (
     Key("google_credentials", _named_text("google_credentials"), "Path of the service-account JSON key file."),
     Key("google_credentials_json", _named_text("google_credentials_json"),
         "The service-account JSON itself (for hosts with no files).", secret=True, written=False),
+    Key("google_requests_per_minute", _int_range("google_requests_per_minute", 1, 100_000),
+        "Sheets requests per minute one Google account may make, shared by every process on the same database "
+        "(Google's default quota is 60)."),
     Key("google_api_endpoint", _named_text("google_api_endpoint"),
         "Send Sheets API requests to another base URL (emulator or proxy); loopback needs no credentials."),
     # discipline (撞单, reclaim, phone follow-up links)
@@ -352,6 +355,7 @@ class Config:
     google_credentials: str = ""
     google_credentials_json: str = ""
     google_api_endpoint: str = ""
+    google_requests_per_minute: int = 50
     history_exclude: tuple[str, ...] = ()
     phone_region: str = "CN"
     duplicates: str = "flag"

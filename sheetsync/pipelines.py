@@ -15,8 +15,6 @@ from .sync import Syncer
 
 log = logging.getLogger(__name__)
 
-QUOTA_PER_MINUTE = 50
-"""Sheets requests per minute one Google account may make across every process (Google allows 60)."""
 QUOTA_BURST = 8
 """Requests an idle account may send at once before pacing starts."""
 FENCE_HEADER = "X-Sheetsync-Fence"
@@ -68,7 +66,7 @@ class Pipeline:
 
     def pacer_for(self, account: str) -> Any:
         """The request pacer of a Google account, shared through the backend when it can be."""
-        return self.backend.pacer(account, QUOTA_PER_MINUTE, QUOTA_BURST)
+        return self.backend.pacer(account, self.config.google_requests_per_minute, QUOTA_BURST)
 
     def syncer(self) -> Syncer:
         """The syncer for this workspace's store, built on first use (a broken setup raises here, every time)."""

@@ -13,6 +13,9 @@ from typing import Any
 
 from ..ports import PipelineLock, Queue, StateStore
 
+_PACERS: dict[tuple[str, float, int], Any] = {}
+_PACERS_LOCK = threading.Lock()
+
 DEFAULT_WORKSPACE = ""
 """The workspace of a config without [workspaces] sections: its files sit directly in state_dir."""
 
@@ -39,8 +42,11 @@ class Backend(ABC):
         """The notification outbox of a workspace (the log that keeps a notice from being sent twice)."""
 
     def pacer(self, account: str, per_minute: float, burst: int) -> Any:
-        """A request pacer shared by every process using `account`, or None to pace within this process."""
-        return None
+        """The request pacer of a Google account: here one per account shared by this process's workspaces."""
+        from ..stores.google_http import Pacer
+
+        with _PACERS_LOCK:
+            return _PACERS.setdefault((account, per_minute, burst), Pacer(per_minute, burst))
 
     def cycle_lock(self, workspace: str, config: Any, role: str) -> PipelineLock | None:
         """The lock a syncer takes around each cycle, or None when holding `lock()` already covers it."""

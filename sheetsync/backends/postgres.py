@@ -479,7 +479,8 @@ class AdvisoryLock(PipelineLock):
 
     def _connection(self) -> Any:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = connect(self.url, keepalives=1, keepalives_idle=KEEPALIVE_SECONDS,
+            self._conn = connect(self.url, application_name=f"sheetsync-lock {os.getpid()}",
+                                 keepalives=1, keepalives_idle=KEEPALIVE_SECONDS,
                                  keepalives_interval=KEEPALIVE_SECONDS, keepalives_count=3,
                                  options=f"-c tcp_keepalives_idle={KEEPALIVE_SECONDS} "
                                          f"-c tcp_keepalives_interval={KEEPALIVE_SECONDS} "
