@@ -89,6 +89,7 @@ class Deployment:
     database_url: str
     webs: list[subprocess.Popen] = field(default_factory=list)
     web_ports: list[int] = field(default_factory=list)
+    workspaces: list[str] = field(default_factory=list)
     workers: list[subprocess.Popen | None] = field(default_factory=list)
     logs: list[Any] = field(default_factory=list)
 
@@ -128,6 +129,7 @@ class Deployment:
             rows = conn.execute(
                 "SELECT a.application_name, COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'sheetsync-lock %' "
+                "AND a.datname = current_database() "
                 "GROUP BY a.application_name").fetchall()
         return {int(name.split()[-1]): count for name, count in rows}
 
@@ -146,8 +148,23 @@ class Deployment:
         import psycopg
 
         with psycopg.connect(self.database_url, autocommit=True) as conn:
-            return conn.execute("SELECT COUNT(*) FROM sheetsync_intake_items WHERE status IN ('pending', 'leased')"
-                                ).fetchone()[0]
+            return conn.execute("SELECT COUNT(*) FROM sheetsync_intake_items WHERE status IN ('pending', 'leased') "
+                                "AND workspace = ANY(%s)", (self.workspaces,)).fetchone()[0]
+
+    def describe_queue(self) -> str:
+        """What is still queued, who holds the locks, and the workers' last log lines, for a failure message."""
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT workspace, key, status, attempts, lease_pid, lease_until, next_attempt_at, "
+                                "extract(epoch FROM clock_timestamp()) AS now, last_error FROM sheetsync_intake_items "
+                                "WHERE status IN ('pending', 'leased') ORDER BY seq LIMIT 5").fetchall()
+            activity = conn.execute("SELECT pid, application_name, state, wait_event, left(query, 80) "
+                                    "FROM pg_stat_activity WHERE datname = current_database()").fetchall()
+        tails = {}
+        for path in sorted(self.folder.glob("worker*.log")):
+            tails[path.name] = path.read_text(errors="replace").splitlines()[-8:]
+        return f"items={rows} holders={self.lock_holders()} activity={activity} logs={tails}"
 
     def stop(self) -> None:
         for proc in [*self.webs, *[w for w in self.workers if w is not None]]:
@@ -241,7 +258,8 @@ def run(folder: Path, database_url: str, workspaces: list[str], kills: int, seed
     """Run the scenario; return what happened (answers, rows, violations, kills, takeover times)."""
     rng = random.Random(seed)
     fleet = Fleet().start()
-    deployment = Deployment(folder, write_config(folder, database_url, fleet.url, workspaces), database_url)
+    deployment = Deployment(folder, write_config(folder, database_url, fleet.url, workspaces), database_url,
+                            workspaces=list(workspaces))
     killed: list[int] = []
     setup_done = 0
     takeovers: list[float] = []
@@ -267,7 +285,10 @@ def run(folder: Path, database_url: str, workspaces: list[str], kills: int, seed
         time.sleep(rng.uniform(*gap))
         poster.stop.set()
         poster.join(30)
-        wait_for(lambda: deployment.pending() == 0, 90, "every queued lead to land")
+        try:
+            wait_for(lambda: deployment.pending() == 0, 90, "every queued lead to land")
+        except AssertionError:
+            raise AssertionError(f"queued leads did not land: {deployment.describe_queue()}") from None
     finally:
         deployment.stop()
         fleet.stop()
