@@ -8,7 +8,7 @@ For each size it starts the fake Sheets API (tests/fake_sheets.py) in a separate
 same generated pipeline as bench/bench_sync.py (through the Google store, in writes under 8 MB), then runs
 `sheetsync sync` four times, each in a fresh process as cron or a CLI user would: the first sync (IDs, owners,
 statuses for every row), the second, the steady state (nothing changed) and a sync after a person changed
-one row. It reports the API requests each sync sent (from sheetsync's own log line), the CPU seconds
+one row. It reports the API requests each sync sent (its store's own count), the CPU seconds
 (user+sys) and peak RSS of the sheetsync process, and, apart, the CPU the fake spent answering. Linux only
 (the fake's CPU is read from /proc).
 """
@@ -36,6 +36,10 @@ from sheetsync.template import load_layout
 
 ROOT = Path(__file__).resolve().parent.parent
 SPREADSHEET = "bench-spreadsheet-0001"
+SYNC = ("from datetime import datetime, timezone; from sheetsync.cli import build_syncer; "
+        "from sheetsync.config import load; s = build_syncer(load()); s.run_cycle(datetime.now(timezone.utc)); "
+        "print('REQUESTS', s.store.http.sent)")
+"""What `sheetsync sync` runs, plus printing the API requests its store sent."""
 
 
 def free_port() -> int:
@@ -97,15 +101,15 @@ def sync(endpoint: str, work: Path, fake_pid: int) -> dict[str, float]:
     env.pop("SHEETSYNC_CONFIG", None)
     fake_before = proc_cpu(fake_pid)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "sync"], cwd=work,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SYNC], cwd=work, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     output = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"sheetsync sync failed:\n{output}")
-    found = re.search(r"(\d+) API requests?", output)
+    found = re.search(r"REQUESTS (\d+)", output)
     return {"requests": int(found.group(1)) if found else 0, "cpu": usage.ru_utime + usage.ru_stime,
             "rss_mb": usage.ru_maxrss / 1024, "fake_cpu": proc_cpu(fake_pid) - fake_before, "wall": wall}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -13,6 +13,7 @@ from fake_sheets import FakeSheets, make_store
 
 from sheetsync.config import Config
 from sheetsync.core.schema import OPPORTUNITIES
+from sheetsync.ports import WriteBatch
 from sheetsync.state import State
 from sheetsync.sync import Syncer
 
@@ -116,3 +117,22 @@ def test_one_changed_row_at_100k_rows_writes_a_few_kilobytes(layout, tmp_path):
     requests, written, reread = one_changed_row(layout, tmp_path, 100_000)
     assert requests <= 4 and reread <= 60
     assert written < 20_000
+
+
+def reminder(i: int) -> list[object]:
+    return [datetime(2026, 11, 28), f"Rep {i % 7}", f"OPP-{i:06d}", f"Customer {i}", "Lead", "Follow-up due", i % 3]
+
+
+def test_a_reminder_gone_from_the_middle_moves_the_rows_below_instead_of_rewriting_them(fake, store, layout):
+    store.setup(layout)
+    full = [reminder(i) for i in range(400)]
+    store.write(store.read(), WriteBatch(replace={"reminders": full}))
+    shorter = full[:150] + full[151:]
+    fake.reset_counts()
+    store.write(store.read(), WriteBatch(replace={"reminders": shorter}))
+    assert written_bytes(fake) < 2_000
+    assert [r[2] for r in fake.values("Reminders")[1:] if r[2]] == [r[2] for r in shorter]
+    fake.reset_counts()
+    store.write(store.read(), WriteBatch(replace={"reminders": full}))  # and one comes back
+    assert written_bytes(fake) < 2_000
+    assert [r[:3] for r in fake.values("Reminders")[1:] if r[2]] == [r[:3] for r in full]

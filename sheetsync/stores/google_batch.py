@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..core.formats import BOLD, PATTERNS, PERCENT
@@ -108,7 +108,28 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
             out.pop()
         return out
 
-    changed = [i for i, row in enumerate(rows) if old is None or i >= len(old) or typed(row) != typed(old[i])]
+    middle = None if old is None or sheet.charts or len(old) == len(rows) else _middle(old, rows, typed)
+    room = old is not None and (len(rows) > len(old) or sheet.rows + len(rows) - len(old) > first + 1)
+    if middle is not None and old is not None and room:
+        # Entries added or removed inside a list (a reminder done): move the rows below instead of rewriting them.
+        at, old_end, new_end = (first + i for i in middle)
+        if old_end > new_end:
+            requests.insert(0, {"deleteDimension": {"range": {"sheetId": sid, "dimension": "ROWS",
+                                                              "startIndex": new_end, "endIndex": old_end}}})
+        else:
+            requests.insert(0, {"insertDimension": {"range": {"sheetId": sid, "dimension": "ROWS",
+                                                              "startIndex": old_end, "endIndex": new_end},
+                                                    "inheritFromBefore": False}})
+        grid_rows = sheet.rows + len(rows) - len(old)
+        requests = [r for r in requests if r.get("appendDimension", {}).get("dimension") != "ROWS"]
+        if needed > grid_rows:
+            requests.insert(1, {"appendDimension": {"sheetId": sid, "dimension": "ROWS", "length": needed - grid_rows}})
+        end_row = needed
+        lo, old_hi, new_hi = middle
+        before: Sequence[Sequence[Cell]] = old
+        changed = [i for i in range(lo, new_hi) if i >= old_hi or typed(rows[i]) != typed(before[i])]
+    else:
+        changed = [i for i, row in enumerate(rows) if old is None or i >= len(old) or typed(row) != typed(old[i])]
     extra = _extra_formats(key, rows, first, target, encoder, formats)
     for a, b in _bands(changed):
         grid = {"sheetId": sid, "startRowIndex": first + a, "endRowIndex": first + b,
@@ -131,6 +152,19 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
         requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_RESET}})
         requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE}})
     return requests
+
+
+def _middle(old: Sequence[Sequence[Cell]], new: Sequence[Sequence[Cell]],
+            typed: Callable[[Sequence[Cell]], list[dict[str, Any]]]) -> tuple[int, int, int]:
+    """Where two lists differ once their common head and tail are set aside: (start, old end, new end)."""
+    head = 0
+    shortest = min(len(old), len(new))
+    while head < shortest and typed(old[head]) == typed(new[head]):
+        head += 1
+    tail = 0
+    while tail < shortest - head and typed(old[-1 - tail]) == typed(new[-1 - tail]):
+        tail += 1
+    return head, len(old) - tail, len(new) - tail
 
 
 def _bold(sheet_id: int, row: int, col: int) -> dict[str, Any]:
