@@ -296,6 +296,13 @@ EN: dict[str, str] = {
     "discipline.cli_dry_run": "Dry run, nothing written: {count} open deal(s) of {name} would move.",
     "discipline.cli_done": "Handed over {count} open deal(s) of {name}; the new owners see them in Reminders.",
     "discipline.cli_move": "  {id}  {customer}: {previous} -> {owner} ({rule})",
+    "discipline.customer_won": "Won",
+    "discipline.customer_reopened": "Re-opened: the deal is back in {stage} (row kept)",
+    "discipline.deal_reopened": "Re-opened after Won: its Customers row is kept and flagged",
+    "discipline.the_manager": "the manager",
+    "discipline.awaiting": "Awaiting approval ({manager})",
+    "discipline.approve": "Approve this deal for {stage} (owner {owner}): write Approved or Rejected in Approval",
+    "discipline.skipped_gate": "Moved past {stage} without approval: ask {manager} to approve it in Approval",
 }
 
 ZH: dict[str, str] = {
@@ -565,6 +572,13 @@ ZH: dict[str, str] = {
     "discipline.cli_dry_run": "试运行，未写入：{name} 的 {count} 条进行中商机将转交。",
     "discipline.cli_done": "已转交 {name} 的 {count} 条进行中商机；新负责人会在提醒表看到。",
     "discipline.cli_move": "  {id}  {customer}：{previous} -> {owner}（{rule}）",
+    "discipline.customer_won": "已成交",
+    "discipline.customer_reopened": "已重新打开：商机回到「{stage}」阶段（记录保留）",
+    "discipline.deal_reopened": "成交后重新打开：客户表中的记录已保留并标注",
+    "discipline.the_manager": "主管",
+    "discipline.awaiting": "待审批（{manager}）",
+    "discipline.approve": "请审批此商机的「{stage}」阶段（负责人 {owner}）：在审批列填写同意或驳回",
+    "discipline.skipped_gate": "未经审批越过「{stage}」阶段：请{manager}在审批列审批",
 }
 
 _CATALOGUES = {"en": EN, "zh": ZH}

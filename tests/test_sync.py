@@ -65,7 +65,8 @@ def test_first_sync_gives_every_row_an_id_a_created_time_and_an_owner(syncer, ki
 def test_status_says_what_is_missing_in_plain_words(syncer, kit):
     syncer.run_cycle()
     rows = by_customer(kit)
-    assert cell(rows["Acme Machinery"], "status") == "Missing Amount (required from Quote)"
+    assert cell(rows["Acme Machinery"], "status") == ("Missing Amount (required from Quote); "
+                                                      "Awaiting approval (Grace Li)")
     assert cell(rows["Harbor Logistics"], "status") == "Missing Loss reason (required when Lost)"
     assert cell(rows["Northwind Foods"], "status") == "OK"
 
@@ -179,7 +180,7 @@ def test_renamed_headers_in_chinese_or_aliases_still_map(syncer, kit):
     kit.edit("Opportunities", a1("phone", 1), "Mobile")
     kit.edit("Opportunities", a1("owner", 1), "Sales person")
     syncer.run_cycle()
-    assert cell(opp_rows(kit)[0], "status") == "Missing Amount (required from Quote)"
+    assert cell(opp_rows(kit)[0], "status") == "Missing Amount (required from Quote); Awaiting approval (Grace Li)"
 
 
 def test_a_sheet_that_keeps_changing_gives_up_without_overwriting(monkeypatch, syncer, kit):
@@ -208,7 +209,7 @@ def test_chinese_workbook_gets_chinese_messages(tmp_path, config):
     state.close()
     rows = store.read().tabs["opportunities"].rows
     statuses = {r[3]: r[COL["status"]] for r in rows[1:]}
-    assert statuses["上海精工机械有限公司"] == "缺少预计金额（报价阶段起必填）"
+    assert statuses["上海精工机械有限公司"] == "缺少预计金额（报价阶段起必填）；待审批（李经理）"
     owners = {r[3]: r[COL["owner"]] for r in rows[1:]}
     assert owners["上海精工机械有限公司"] == "陈晓"
 

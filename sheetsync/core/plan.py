@@ -11,8 +11,10 @@ from typing import Any
 from ..messages import say
 from ..ports import Cell, CellWrite, Guard, Snapshot, WriteBatch
 from . import values as v
+from .approvals import awaiting_notes, skipped_gates, skipped_problem, to_managers
 from .assign import Assignment, assign
 from .attention import SetAside, attention_reminders
+from .customers import plan_customers
 from .duplicates import DuplicateIndex, duplicate_note, routable_owner
 from .habits import AUTO, calendar_for
 from .handover import HANDOVER, Move, carry_moves, check_handover, move_reminders, plan_moves
@@ -271,6 +273,21 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
         w.set(by_row[row], "next_follow_up", day, fill=True)
     report.proposals = len(proposals)
 
+    customers = plan_customers(wb, stage_since, today)
+    for row, note in customers.notes.items():
+        notes.setdefault(row, []).append(note)
+    for row, note in awaiting_notes(wb.opportunities, wb.pipeline, wb.team, language).items():
+        notes.setdefault(row, []).append(note)
+    skipped = skipped_gates(wb.opportunities, wb.pipeline, seen)
+    for opp in wb.opportunities:
+        if opp.id in skipped:
+            problem = skipped_problem(skipped[opp.id], opp, wb.team, language)
+            stuck[opp.row] = f"{stuck[opp.row]}; {problem}" if opp.row in stuck else problem
+    w.batch.cells.extend(customers.cells)
+    w.batch.guards.extend(customers.guards)
+    if customers.appends:
+        w.batch.appends["customers"] = customers.appends
+
     labels = wb.labels()
     problems = check_rows(w, labels, stuck, today, notes)
     report.problems = sum(1 for p in problems.values() if p)
@@ -280,6 +297,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     due += attention_reminders(attention, wb.team, today, language)
     carried = carry_moves(wb.opportunities, seen, moved.moves, wb.followups, today)
     due += move_reminders(wb.opportunities, carried, wb.followups, wb.pipeline, today, language)
+    due = to_managers(due, wb.opportunities, wb.team, language)
     report.reminders = len(due)
     w.batch.replace["reminders"] = wb.rows_of("reminders", [r.row() for r in due])
 
@@ -289,6 +307,9 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     for opp_id, info in carried.items():
         if opp_id in new_seen:
             new_seen[opp_id]["_moved"] = info
+    for opp_id, gate in skipped.items():
+        if opp_id in new_seen:
+            new_seen[opp_id]["_skipped"] = gate
     reviewed = [*wb.history, *new_entries(history)]
     grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, history=reviewed)
     shown = snapshot.tabs.get("summary")

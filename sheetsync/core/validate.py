@@ -23,6 +23,7 @@ _APPROVAL_WORDS = {
     PENDING: ("pending", "waiting", "submitted", "in review", "待审批", "审批中", "待审", "已提交"),
 }
 _APPROVALS = {normalize(word): decision for decision, words in _APPROVAL_WORDS.items() for word in words}
+_BY_LENGTH = sorted(_APPROVALS.items(), key=lambda item: -len(item[0]))
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "missing": ("Missing {field}", "缺少{field}"),
@@ -66,7 +67,11 @@ def approval_decision(value: object) -> str | None:
     """Read an Approval cell as approved, rejected or pending (None when blank); raise ValueProblem otherwise."""
     if v.is_blank(value):
         return None
-    decision = _APPROVALS.get(normalize(value))
+    folded = normalize(value)
+    decision = _APPROVALS.get(folded)
+    if decision is None:
+        # "Approved by Grace Li", "同意（李经理）": the decision first, then who gave it, kept as typed
+        decision = next((d for word, d in _BY_LENGTH if folded.startswith(word)), None)
     if decision is None:
         raise v.ValueProblem(f"'{v.text(value)}' is not Approved or Rejected")
     return decision

@@ -21,6 +21,7 @@ from .model import (
     read_team,
 )
 from .schema import (
+    CUSTOMERS,
     FOLLOWUPS,
     HISTORY,
     OPPORTUNITIES,
@@ -39,9 +40,10 @@ from .schema import (
     normalize,
 )
 
-SYNC_TABS = ("opportunities", "followups", "team", "rules", "stages", "reminders", "summary", "history", "trends")
+SYNC_TABS = ("opportunities", "followups", "team", "rules", "stages", "reminders", "summary", "history", "trends",
+             "customers")
 """Tabs a sync cycle reads (Trends only when the workbook has it)."""
-OPTIONAL_TABS = frozenset({"trends"})
+OPTIONAL_TABS = frozenset({"trends", "customers"})
 """Tabs a cycle works without: a workbook made before they existed gets them from `sheetsync init`."""
 OPTIONAL_COLUMNS = frozenset({"days_in_stage"})
 """System columns written only where the workbook has them (`sheetsync init` adds them)."""
@@ -74,6 +76,8 @@ class Workbook:
     """The History tab as read (a sync reads it; the intake flush does not parse it)."""
     trends: TabData | None = None
     """The Trends tab as read, None when the workbook has none."""
+    customers: TabData | None = None
+    """The Customers tab as read, None when the workbook has none (`sheetsync init` adds it)."""
 
     def labels(self) -> dict[str, str]:
         """Opportunities column keys (custom columns by folded header) mapped to the header text people see."""
@@ -129,7 +133,8 @@ def read_workbook(snapshot: Snapshot, language: str, tabs: Sequence[str] = SYNC_
     wanted = {"opportunities": (OPPORTUNITIES, OPPORTUNITY_COLUMNS_NEEDED), "followups": (FOLLOWUPS, None),
               "team": (TEAM, None), "rules": (RULES, None), "stages": (STAGES, None),
               "reminders": (REMINDERS, [c.key for c in REMINDERS.columns]),
-              "history": (HISTORY, [c.key for c in HISTORY.columns]), "trends": (TRENDS, [])}
+              "history": (HISTORY, [c.key for c in HISTORY.columns]), "trends": (TRENDS, []),
+              "customers": (CUSTOMERS, ["id"])}
     for key in tabs:
         if key == "summary":
             if key not in snapshot.tabs:
@@ -154,4 +159,5 @@ def read_workbook(snapshot: Snapshot, language: str, tabs: Sequence[str] = SYNC_
         history=(read_history([r for _, r in body_rows(data["history"].rows)], maps["history"].get)
                  if "history" in data and "summary" in tabs else []),
         trends=data.get("trends"),
+        customers=data.get("customers"),
     )
