@@ -152,3 +152,18 @@ def test_rows_appended_with_an_owner_are_new_leads():
                                                    "East pool", "Lead"], ["OPP-10", "No owner yet"]]})
     (lead,) = assigned_leads(_snapshot(""), batch)
     assert (lead.id, lead.owner, lead.rule, lead.previous_owner) == ("OPP-9", "Bob Wang", "East pool", "")
+
+
+def test_many_leads_for_one_owner_in_one_write_become_one_message():
+    from sheetsync.notify.build import assignment_messages
+
+    leads = [AssignedLead(f"OPP-{i}", "Alice Chen", f"Customer {i}", "Need", f"1380000000{i}", "", "Import")
+             for i in range(5)] + [AssignedLead("OPP-9", "Bob Wang", "Solo", "", "", "", "East pool")]
+    combined, solo = assignment_messages(leads, "en", TODAY, group_above=3)
+    assert (combined.recipient, combined.title) == ("Alice Chen", "5 new leads for you")
+    assert combined.body.splitlines()[0] == "- OPP-0 Customer 0, 13800000000, Need (why you: Import)"
+    assert len(combined.body.splitlines()) == 5
+    assert solo.title == "New lead for you: Solo"
+    assert [m.title for m in assignment_messages(leads[:3], "zh", TODAY)] == ["新商机分配给你：Customer 0",
+                                                                            "新商机分配给你：Customer 1",
+                                                                            "新商机分配给你：Customer 2"]

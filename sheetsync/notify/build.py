@@ -52,6 +52,32 @@ def assignment_message(lead: AssignedLead, language: str, today: date) -> Messag
                    say("notify.assigned_title", language, customer=lead.customer or lead.id), "\n".join(lines))
 
 
+def combined_assignment_message(owner: str, leads: Sequence[AssignedLead], language: str, today: date) -> Message:
+    """One "N new leads for you" message listing every lead a single write gave `owner`."""
+    lines = []
+    for lead in leads:
+        details = ", ".join(part for part in (lead.customer, lead.phone, lead.need) if part)
+        lines.append(say("notify.assigned_many_line", language, id=lead.id, details=details, rule=lead.rule or "-"))
+    key = f"assign:{leads[0].id}+{len(leads) - 1}:{owner}:{today.isoformat()}"
+    return Message(key, ASSIGNMENT, owner, say("notify.assigned_many_title", language, count=len(leads)),
+                   "\n".join(lines))
+
+
+def assignment_messages(leads: Sequence[AssignedLead], language: str, today: date,
+                        group_above: int = 3) -> list[Message]:
+    """A message per new lead, or one combined message for an owner given more than `group_above` at once."""
+    by_owner: dict[str, list[AssignedLead]] = defaultdict(list)
+    for lead in leads:
+        by_owner[lead.owner].append(lead)
+    out = []
+    for owner, mine in by_owner.items():
+        if len(mine) > group_above:
+            out.append(combined_assignment_message(owner, mine, language, today))
+        else:
+            out += [assignment_message(lead, language, today) for lead in mine]
+    return out
+
+
 def _items(reminders: Iterable[Reminder], language: str) -> list[str]:
     return [say("notify.item", language, id=r.id, customer=r.customer, reason=r.reason) for r in reminders]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+GROUP_ABOVE = 3
+"""More new leads than this for one owner in one write (an import, a handover) become one combined message."""
 SEND_INTERVAL = 15
 """Seconds between runs of the send job in serve/worker."""
 SEND_BATCH = 20

@@ -18,7 +18,7 @@ from ..core.schema import normalize
 from ..core.workbook import detect_language
 from ..stores.base import Snapshot, WriteBatch
 from . import defaults, schedule
-from .build import MANAGER, Message, assignment_message, build_payload, daily_digests, weekly_digest
+from .build import MANAGER, Message, assignment_messages, build_payload, daily_digests, weekly_digest
 from .channels import Contact, manager_targets, targets_for
 from .leads import assigned_leads, contacts_of, team_contacts
 from .outbox import Delivery, Outbox, retry_at
@@ -122,13 +122,13 @@ class Notifier:
         language = detect_language(snapshot, self.config.template)
         contacts = team_contacts(snapshot)
         deliveries: list[Delivery] = []
-        for lead in leads:
-            addressed = self.address(assignment_message(lead, language, self._today(now)), contacts)
+        for message in assignment_messages(leads, language, self._today(now), defaults.GROUP_ABOVE):
+            addressed = self.address(message, contacts)
             for problem in addressed.problems:
                 if addressed.targets:
-                    log.debug("new-lead notice for %s skips a channel: %s", lead.id, problem)
+                    log.debug("%r skips a channel: %s", message.title, problem)
                 else:
-                    log.info("no new-lead notice for %s: %s", lead.id, problem)
+                    log.info("%r goes to nobody: %s", message.title, problem)
             deliveries += addressed.deliveries()
         return self._queued(self.outbox.add(deliveries, now)) if deliveries else 0
 
