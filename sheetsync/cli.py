@@ -188,6 +188,11 @@ def sync(config_path: str | None, wait: float, workspace: str | None) -> None:
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(say("page.synced", language, store=syncer.store.describe(), report=report.line()))
+    deliver_now(syncer, language)
+
+
+def deliver_now(syncer: Syncer, language: str) -> None:
+    """Send the notifications a one-off command just queued, and say how many went (failures are retried later)."""
     if syncer.notifier is not None:
         sent = syncer.notifier.deliver()
         if sent.sent or sent.failed:

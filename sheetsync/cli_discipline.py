@@ -17,13 +17,13 @@ from .messages import say
 @click.pass_obj
 def handover(config_path: str | None, from_: str, to: str, dry_run: bool) -> None:
     """Hand a leaving rep's open deals to TO, or by the Rules tab without them (离职交接)."""
-    from .cli import USER_ERRORS, _load, build_syncer
+    from .cli import USER_ERRORS, _load, build_syncer, deliver_now
 
     config = _load(config_path)
     language = config.template
     try:
-        moves = build_syncer(config, "handover").handover(from_, to, dry_run=dry_run,
-                                                           now=datetime.now(timezone.utc))
+        syncer = build_syncer(config, "handover")
+        moves = syncer.handover(from_, to, dry_run=dry_run, now=datetime.now(timezone.utc))
     except (*USER_ERRORS, HandoverError) as exc:
         raise click.ClickException(str(exc)) from exc
     mine = [m for m in moves if m.previous.casefold() == from_.casefold()]
@@ -36,3 +36,5 @@ def handover(config_path: str | None, from_: str, to: str, dry_run: bool) -> Non
     for m in moves:
         click.echo(say("discipline.cli_move", language, id=m.id, customer=m.customer, previous=m.previous,
                        owner=m.owner, rule=m.rule))
+    if not dry_run:
+        deliver_now(syncer, language)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sheetsync.core.model import Opportunity, Pipeline, Stage
@@ -131,7 +132,9 @@ def test_a_handover_in_a_written_batch_reaches_the_new_owner_with_the_old_one_na
     (lead,) = assigned_leads(snapshot, batch)
     assert lead == AssignedLead("OPP-1", "Alice Chen", "Acme", "Quote", "13800138000", "Li Lei",
                                 "Handover from Bob Wang", "Bob Wang")
-    assert "Handed over from Bob Wang." in assignment_message(lead, "en", TODAY).body
+    body = assignment_message(lead, "en", TODAY).body
+    assert "Why you: Handover from Bob Wang" in body and "Handed over" not in body  # named once
+    assert "Handed over from Bob Wang." in assignment_message(replace(lead, rule="East pool"), "en", TODAY).body
     assert team_contacts(snapshot)["alicechen"].im == "wecombot://alice-key"
 
 

@@ -302,3 +302,17 @@ def test_a_sync_that_queues_notices_wakes_the_send_job(pipeline, monkeypatch):
         assert delivered.wait(30), "the send job was not woken after the sync queued notices"
     finally:
         scheduler.shutdown(wait=True)
+
+
+@responses.activate
+def test_a_handover_tells_the_new_owner_whose_deals_they_inherit(pipeline):
+    responses.post(WECOM, json={"errcode": 0})
+    pipeline.syncer.run_cycle(NOW)
+    pipeline.notifier.deliver()
+    responses.calls.reset()
+    moves = pipeline.syncer.handover("Alice Chen", "Bob Wang", now=NOW + timedelta(minutes=1))
+    assert moves
+    assert pipeline.notifier.deliver().sent == 1
+    ((key, text),) = sent_messages()
+    assert key == "key-bob"
+    assert "Why you: Handover from Alice Chen" in text or f"{len(moves)} new leads for you" in text

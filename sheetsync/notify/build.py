@@ -46,7 +46,7 @@ def assignment_message(lead: AssignedLead, language: str, today: date) -> Messag
     lines.append(say("notify.assigned_id", language, id=lead.id))
     if lead.rule:
         lines.append(say("notify.assigned_why", language, rule=lead.rule))
-    if lead.previous_owner:
+    if lead.previous_owner and lead.previous_owner not in lead.rule:
         lines.append(say("notify.assigned_from", language, previous=lead.previous_owner))
     return Message(f"assign:{lead.id}:{lead.owner}:{today.isoformat()}", ASSIGNMENT, lead.owner,
                    say("notify.assigned_title", language, customer=lead.customer or lead.id), "\n".join(lines))
