@@ -118,7 +118,7 @@ def _fence(url: str, ws: str) -> int:
 def test_a_lock_whose_connection_was_cut_is_no_longer_held(pg_url):
     lock = AdvisoryLock(pg_url, name())
     assert lock.acquire() and lock.held()
-    pid = lock._conn.info.backend_pid
+    pid = lock.session.backend_pid
     with connect(pg_url) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     assert not lock.held()

@@ -150,6 +150,7 @@ class PostgresBackend(Backend):
         self.url = url
         self.db = Database(url)
         self.limits = limits
+        self._lock_session: Any = None
 
     def queue(self, workspace: str = DEFAULT_WORKSPACE) -> Queue:
         from .postgres import PostgresQueue
@@ -162,9 +163,11 @@ class PostgresBackend(Backend):
         return PostgresState(self.db, workspace)
 
     def lock(self, workspace: str = DEFAULT_WORKSPACE) -> PipelineLock:
-        from .postgres import AdvisoryLock
+        from .postgres import AdvisoryLock, LockSession
 
-        return AdvisoryLock(self.url, workspace)
+        if self._lock_session is None:
+            self._lock_session = LockSession(self.url)
+        return AdvisoryLock(self.url, workspace, session=self._lock_session)
 
     def outbox(self, workspace: str = DEFAULT_WORKSPACE) -> Any:
         from .pg_outbox import PostgresOutbox
@@ -186,6 +189,9 @@ class PostgresBackend(Backend):
 
     def close(self) -> None:
         self.db.close()
+        if self._lock_session is not None:
+            with self._lock_session.mutex:
+                self._lock_session.drop()
 
 
 def is_postgres_url(url: str) -> bool:

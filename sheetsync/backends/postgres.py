@@ -460,25 +460,24 @@ def lock_key(name: str) -> tuple[int, int]:
     return 0x5EE7, int.from_bytes(digest[:4], "big", signed=True)
 
 
-class AdvisoryLock(PipelineLock):
-    """A session-level PostgreSQL advisory lock on a connection of its own.
+class LockSession:
+    """One connection holding every advisory lock of this process (PostgreSQL allows many per session).
 
-    The lock lives exactly as long as that connection: a process killed with SIGKILL, or a host cut off from
-    the network (TCP keepalives notice within seconds), loses it and another process can take it.
+    The locks live exactly as long as the connection: a process killed with SIGKILL, or a host cut off from
+    the network (TCP keepalives notice within about 20 s), loses them all and another process can take them.
     """
 
-    def __init__(self, url: str, name: str, *, poll: float = 0.2) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.name = name
-        self.key = lock_key(name)
-        self.poll = poll
         self._conn: Any = None
-        self._mutex = threading.Lock()
-        self.fence = 0
-        """A number that grows with every acquisition of this lock by anyone (0 until acquired)."""
+        self.mutex = threading.Lock()
+        self.owners: dict[tuple[int, int], AdvisoryLock] = {}
+        """Which lock object of this process holds each key (the database sees one session for all of them)."""
 
-    def _connection(self) -> Any:
+    def connection(self) -> Any:
+        """The session's connection, opened (named after this process) on first use or after it broke."""
         if self._conn is None or self._conn.closed or self._conn.broken:
+            self.drop()
             self._conn = connect(self.url, application_name=f"sheetsync-lock {os.getpid()}",
                                  keepalives=1, keepalives_idle=KEEPALIVE_SECONDS,
                                  keepalives_interval=KEEPALIVE_SECONDS, keepalives_count=3,
@@ -487,55 +486,93 @@ class AdvisoryLock(PipelineLock):
                                          "-c tcp_keepalives_count=3")
         return self._conn
 
-    def acquire(self, timeout: float = 0) -> bool:
-        """Try to take the lock, polling until `timeout` seconds passed; return whether it is held."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._mutex:
-                try:
-                    conn = self._connection()
-                    got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self.key).fetchone()[0]
-                    if got:
-                        self.fence = conn.execute(
-                            "INSERT INTO sheetsync_state (workspace, name, value) VALUES (%s, 'lock_fence', '1') "
-                            "ON CONFLICT (workspace, name) DO UPDATE SET value = "
-                            "(sheetsync_state.value::bigint + 1)::text RETURNING value::bigint",
-                            (self.name,)).fetchone()[0]
-                        return True
-                except (QueueUnavailable, psycopg.Error) as exc:
-                    log.warning("cannot reach PostgreSQL for the lock of %r: %s", self.name, exc)
-                    self._drop()
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(self.poll)
+    @property
+    def backend_pid(self) -> int | None:
+        return None if self._conn is None or self._conn.closed else self._conn.info.backend_pid
 
-    def held(self) -> bool:
-        """Ask the server whether this connection still holds the lock; False when the connection broke."""
-        with self._mutex:
-            if self._conn is None or self._conn.closed:
-                return False
-            try:
-                row = self._conn.execute(
-                    "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
-                    "AND classid = %s::oid AND objid = %s::oid AND objsubid = 2",
-                    (self.key[0] & 0xFFFFFFFF, self.key[1] & 0xFFFFFFFF)).fetchone()
-            except psycopg.Error:
-                self._drop()
-                return False
-            return row is not None
-
-    def release(self) -> None:
-        """Give the lock up by closing its connection."""
-        with self._mutex:
-            self._drop()
-
-    def _drop(self) -> None:
+    def drop(self) -> None:
+        """Close the connection; every lock it held is gone."""
         if self._conn is not None:
             try:
                 self._conn.close()
             except Exception:  # closing a broken connection must never raise
                 log.debug("closing a lock connection failed", exc_info=True)
         self._conn = None
+        self.owners.clear()
+
+
+class AdvisoryLock(PipelineLock):
+    """A workspace's session-level PostgreSQL advisory lock, on this process's lock session."""
+
+    def __init__(self, url: str, name: str, *, poll: float = 0.2, session: LockSession | None = None) -> None:
+        self.url = url
+        self.name = name
+        self.key = lock_key(name)
+        self.poll = poll
+        self.session = session or LockSession(url)
+        self.fence = 0
+        """A number that grows with every acquisition of this lock by anyone (0 until acquired)."""
+
+    def acquire(self, timeout: float = 0) -> bool:
+        """Try to take the lock, polling until `timeout` seconds passed; return whether it is held."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.session.mutex:
+                owner = self.session.owners.get(self.key)
+                if owner is self:
+                    return True
+                if owner is None:
+                    try:
+                        if self._try():
+                            return True
+                    except (QueueUnavailable, psycopg.Error) as exc:
+                        log.warning("cannot reach PostgreSQL for the lock of %r: %s", self.name, exc)
+                        self.session.drop()
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(self.poll)
+
+    def _try(self) -> bool:
+        conn = self.session.connection()
+        got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self.key).fetchone()[0]
+        if not got:
+            return False
+        self.fence = conn.execute(
+            "INSERT INTO sheetsync_state (workspace, name, value) VALUES (%s, 'lock_fence', '1') "
+            "ON CONFLICT (workspace, name) DO UPDATE SET value = "
+            "(sheetsync_state.value::bigint + 1)::text RETURNING value::bigint", (self.name,)).fetchone()[0]
+        self.session.owners[self.key] = self
+        return True
+
+    def held(self) -> bool:
+        """Ask the server whether this process still holds the lock; False when the connection broke."""
+        with self.session.mutex:
+            if self.session.owners.get(self.key) is not self:
+                return False
+            try:
+                row = self.session.connection().execute(
+                    "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
+                    "AND classid = %s::oid AND objid = %s::oid AND objsubid = 2",
+                    (self.key[0] & 0xFFFFFFFF, self.key[1] & 0xFFFFFFFF)).fetchone()
+            except psycopg.Error:
+                self.session.drop()
+                return False
+            if row is None:
+                self.session.owners.pop(self.key, None)
+            return row is not None
+
+    def release(self) -> None:
+        """Give the lock up; harmless when not held."""
+        with self.session.mutex:
+            if self.session.owners.get(self.key) is not self:
+                return
+            self.session.owners.pop(self.key, None)
+            try:
+                self.session.connection().execute("SELECT pg_advisory_unlock(%s, %s)", self.key)
+            except (QueueUnavailable, psycopg.Error):
+                self.session.drop()  # a broken connection released it anyway
+            if not self.session.owners:
+                self.session.drop()
 
 
 class SharedPacer:
