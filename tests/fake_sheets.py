@@ -323,14 +323,21 @@ class FakeSheets:
 
     def batch_update(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Apply every request or none (Google applies a batch atomically)."""
-        saved = [s.clone() for s in self.sheets], self._ids
+        requests = payload.get("requests", [])
+        charts = any(k in r for r in requests for k in ("deleteEmbeddedObject", "updateChartSpec",
+                                                        "updateEmbeddedObjectPosition"))
+        touched = {sheet.sheet_id for sheet in self.sheets} if charts else _sheet_ids(requests)
+        saved = [s.clone() if s.sheet_id in touched else s for s in self.sheets], self._ids
+        originals = list(self.sheets)
         try:
             replies = [apply(self, request, i) for i, request in enumerate(payload.get("requests", []))]
-        except ApiError:
-            self.sheets, self._ids = saved
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
-            self.sheets, self._ids = saved
+        except (ApiError, KeyError, TypeError, ValueError) as exc:
+            # put back the tabs the batch touched (untouched ones were never changed) and the tab list
+            self.sheets, self._ids = saved[0], saved[1]
+            if [s.sheet_id for s in self.sheets] != [s.sheet_id for s in originals]:
+                self.sheets = [next(c for c in saved[0] if c.sheet_id == o.sheet_id) for o in originals]
+            if isinstance(exc, ApiError):
+                raise
             raise ApiError(400, f"Invalid request: {exc!r}") from exc
         answer: dict[str, Any] = {"spreadsheetId": self.spreadsheet_id, "replies": replies}
         if payload.get("includeSpreadsheetInResponse"):
@@ -371,6 +378,23 @@ class FakeSheets:
         session = requests.Session()
         session.mount(self.base, FakeAdapter(self))
         return session
+
+
+def _sheet_ids(node: Any) -> set[int]:
+    """Every sheetId a batchUpdate payload names (the tabs it may change), for a cheap all-or-nothing backup."""
+    found: set[int] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("sheetId", "objectId") and isinstance(value, int):
+                    found.add(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _error(code: int, message: str, status: str | None = None) -> str:

@@ -45,7 +45,7 @@ from .google_http import SheetsHTTPClient, Transient
 from .google_meta import METADATA_FIELDS, SheetMeta, SpreadsheetMeta
 from .google_read import READ_PARAMS, tab_data, value_ranges, whole_tab_range
 from .google_repair import (
-    SCRATCH_MARGIN_ROWS,
+    FENCE_MARGIN_ROWS,
     SCRATCH_TITLE,
     Columns,
     Fence,
@@ -270,11 +270,14 @@ class GoogleStore(Store):
             target = targets[key]
             if people_tab(key) is None or target.data is None:
                 continue
-            fences.append(Fence(key, target.sheet.sheet_id, target.sheet.rows, target.sheet.cols, offset))
-            offset += target.sheet.cols
+            width = max([len(target.header)] + [c.col + 1 for c in batch.cells if c.tab == key])
+            fence = Fence(key, target.sheet.sheet_id, min(target.sheet.rows, len(target.data.rows) + FENCE_MARGIN_ROWS),
+                          min(target.sheet.cols, width), offset)
+            fences.append(fence)
+            offset += fence.cols
         if not fences:
             return [], []
-        rows = max(f.rows for f in fences) + SCRATCH_MARGIN_ROWS
+        rows = max(f.rows for f in fences)
         scratch = meta.by_title(SCRATCH_TITLE)
         requests: list[dict[str, Any]] = []
         if scratch is None:
@@ -295,8 +298,8 @@ class GoogleStore(Store):
                            fences: list[Fence], depth: int) -> None:
         """Read the fence and the written tabs in one batchGet; put right what a person's edit displaced."""
         ranges = [f"{quote_title(SCRATCH_TITLE)}!A1:{column_letter(max(f.offset + f.cols for f in fences) - 1)}"
-                  f"{max(f.rows for f in fences) + SCRATCH_MARGIN_ROWS}"]
-        ranges += [whole_tab_range(targets[f.key].sheet.title) for f in fences]
+                  f"{max(f.rows for f in fences)}"]
+        ranges += [f"{quote_title(targets[f.key].sheet.title)}!1:{f.rows}" for f in fences]
         answer = self._call(self.http.values_batch_get, self.spreadsheet_id, ranges, params=dict(READ_PARAMS))
         raw = value_ranges(answer, len(ranges))
         repair = WriteBatch()
@@ -304,7 +307,7 @@ class GoogleStore(Store):
         history: list[list[Any]] = []
         for fence, post_raw in zip(fences, raw[1:], strict=True):
             target = targets[fence.key]
-            gap_raw = [row[fence.offset:fence.offset + fence.cols] for row in raw[0]]
+            gap_raw = [row[fence.offset:fence.offset + fence.cols] for row in raw[0][:fence.rows]]
             gap = convert_rows(gap_raw, target.readers)
             post = convert_rows(post_raw, target.readers)
             pre = target.data.rows if target.data is not None else []

@@ -31,8 +31,13 @@ from ..ports import Cell, CellWrite, Guard, TabData, WriteBatch
 
 SCRATCH_TITLE = "sheetsync write check"
 """The hidden tab the fence copies into; sheetsync owns it and rewrites it on every write."""
-SCRATCH_MARGIN_ROWS = 200
-"""Rows the scratch tab keeps beyond the fenced tab's size, for rows a person adds during the write."""
+FENCE_MARGIN_ROWS = 100
+"""Rows the fence copies beyond the rows the cycle read, for rows a person adds during the write.
+
+The fence covers the rows read plus this margin, not the whole grid: a write is then a few kilobytes more,
+not a copy of every empty row. If rows deleted during the write leave the grid shorter than the fence,
+Google refuses the whole batchUpdate (nothing is written) and the cycle reads again and re-plans.
+"""
 
 Grid = list[list[Cell]]
 Identity = tuple[str, tuple[str, str]]
@@ -53,8 +58,10 @@ class Fence:
 def fence_requests(scratch_id: int, fences: Sequence[Fence]) -> list[dict[str, Any]]:
     """The copyPaste requests that put each fenced tab, values only, side by side on the scratch tab."""
     return [{"copyPaste": {
-        "source": {"sheetId": f.sheet_id},  # the whole grid as it is then, rows a person added or deleted included
-        "destination": {"sheetId": scratch_id, "startRowIndex": 0, "startColumnIndex": f.offset},
+        "source": {"sheetId": f.sheet_id, "startRowIndex": 0, "endRowIndex": f.rows, "startColumnIndex": 0,
+                   "endColumnIndex": f.cols},
+        "destination": {"sheetId": scratch_id, "startRowIndex": 0, "endRowIndex": f.rows,
+                        "startColumnIndex": f.offset, "endColumnIndex": f.offset + f.cols},
         "pasteType": "PASTE_VALUES"}} for f in fences]
 
 
