@@ -311,7 +311,7 @@ def test_two_hundred_random_edits_lose_nothing(syncer, kit, queue):
 
 
 @pytest.mark.coexistence_long
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 def test_two_thousand_random_edits_lose_nothing(syncer, kit, queue, seed):
     started = time.process_time()
     truth = play(kit, syncer, queue, edits=2000, seed=seed)
