@@ -55,16 +55,20 @@ def _deep(depth: int, kind: int) -> Any:
     return value
 
 
-deep = st.builds(_deep, st.integers(20, 80), st.integers(0, 1))
+deep = st.builds(_deep, st.integers(20, 60), st.integers(0, 1))
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(texts, inner, max_size=4), max_leaves=12)
-anything = st.one_of(json_values, deep, long_texts)
+anything = mostly(json_values, st.one_of(deep, long_texts))
 """Any JSON value: small trees of nasty scalars, deep chains, or one huge string."""
 
 LABELS = ["Customer", "Company", "客户名称", "Contact", "联系人", "Phone", "电话", "Email", "Region", "Need",
           "Amount", "Stage", "Owner", "ID", "Opportunity ID", "Summary", "Date", "Next follow-up", "Channel"]
-labels = st.one_of(st.sampled_from(LABELS), texts)
-answers = st.one_of(scalars, st.lists(scalars, max_size=3), anything)
+labels = mostly(st.sampled_from(LABELS), texts)
+filled = st.tuples(st.sampled_from(["Acme 机械", "王伟", "+86 138 0013 8000", "East", "a@b.co", "12000"]),
+                   texts).map("".join)
+"""A value with something real in it, plus whatever nasty text follows."""
+answers = mostly(filled, st.one_of(texts, scalars, st.lists(scalars, max_size=3), anything))
+ids = mostly(st.text("0123456789abcdef-", min_size=1, max_size=24), st.one_of(texts, anything))
 
 # -- bodies per source -------------------------------------------------------------------------------
 
@@ -75,7 +79,7 @@ lead = st.fixed_dictionaries({"Customer": texts, "Contact": texts, "Phone": text
 generic_body = mostly(st.one_of(lead, flat), st.one_of(st.dictionaries(labels, answers, max_size=6), anything))
 
 google_forms_body = mostly(
-    st.fixed_dictionaries({"response_id": st.one_of(texts, anything),
+    st.fixed_dictionaries({"response_id": ids,
                            "answers": st.one_of(
                                st.lists(st.fixed_dictionaries({"title": st.one_of(labels, anything),
                                                                "response": answers, "id": anything}), max_size=6),
@@ -84,7 +88,7 @@ google_forms_body = mostly(
     anything)
 
 jdy_record = mostly(
-    st.fixed_dictionaries({"_id": st.one_of(st.text(max_size=24), anything)},
+    st.fixed_dictionaries({"_id": ids},
                           optional={k: mostly(texts, answers)
                                     for k in ("客户名称", "联系人", "电话", "_widget_1", "address")}),
     anything)
@@ -103,7 +107,7 @@ tf_answer = mostly(
     anything)
 typeform_body = mostly(
     st.fixed_dictionaries({
-        "event_type": mostly(st.just("form_response"), anything), "event_id": st.one_of(texts, anything),
+        "event_type": mostly(st.just("form_response"), anything), "event_id": ids,
         "form_response": mostly(st.fixed_dictionaries({"answers": mostly(st.lists(tf_answer, max_size=5),
                                                                                  anything)}, optional={
             "definition": st.one_of(st.fixed_dictionaries({"fields": st.one_of(st.lists(st.fixed_dictionaries(
@@ -116,22 +120,23 @@ TALLY_TYPES = ["INPUT_TEXT", "INPUT_EMAIL", "INPUT_PHONE_NUMBER", "MULTIPLE_CHOI
                "MATRIX", "FILE_UPLOAD", "RANKING"]
 tally_option = st.fixed_dictionaries({}, optional={"id": st.one_of(texts, anything), "text": answers})
 tally_field = mostly(
-    st.fixed_dictionaries({"type": st.one_of(st.sampled_from(TALLY_TYPES), anything)}, optional={
-        "key": st.one_of(texts, anything), "label": st.one_of(labels, anything), "value": answers,
+    st.fixed_dictionaries({"type": mostly(st.sampled_from(TALLY_TYPES), anything), "label": mostly(labels, anything),
+                           "value": answers}, optional={
+        "key": st.one_of(texts, anything),
         "options": st.one_of(st.lists(tally_option, max_size=3), anything),
         "rows": st.lists(tally_option, max_size=2), "columns": st.lists(tally_option, max_size=2)}),
     anything)
 tally_body = mostly(
     st.fixed_dictionaries({"eventType": mostly(st.just("FORM_RESPONSE"), anything),
-                           "eventId": st.one_of(texts, anything),
+                           "eventId": ids,
                            "data": mostly(st.fixed_dictionaries({"fields": mostly(
                                st.lists(tally_field, max_size=6), anything)}), anything)}),
     anything)
 
 followup_body = mostly(
-    st.fixed_dictionaries({"Summary": answers}, optional={
-        "Opportunity ID": answers, "Phone": answers, "Date": answers, "Next follow-up": answers,
-        "Channel": answers}),
+    st.fixed_dictionaries({"Summary": answers, "Phone": answers}, optional={
+        "Opportunity ID": answers, "Date": mostly(st.sampled_from(NASTY[23:27]), answers),
+        "Next follow-up": answers, "Channel": answers}),
     generic_body)
 
 BODIES = {"generic": generic_body, "google-forms": google_forms_body, "jiandaoyun": jiandaoyun_body,
@@ -157,19 +162,26 @@ class Shape:
     query: dict[str, str]
 
 
-shapes = st.builds(
+random_shapes = st.builds(
     Shape,
-    content_type=mostly(st.just("application/json"), st.one_of(st.sampled_from(CONTENT_TYPES), header_text)),
-    signed=mostly(st.just(True), st.just(False)),
+    content_type=st.one_of(st.sampled_from(CONTENT_TYPES), header_text),
+    signed=st.booleans(),
     ascii_json=st.booleans(),
-    as_form=st.integers(0, 9).map(lambda n: n == 0),
-    raw=mostly(st.none(), st.binary(max_size=200)),
+    as_form=st.booleans(),
+    raw=st.one_of(st.none(), st.binary(max_size=200)),
     headers=st.dictionaries(st.sampled_from(["Idempotency-Key", "X-JDY-DeliverId", "X-Sheetsync-Signature",
                                              "Typeform-Signature", "Tally-Signature", "X-Forwarded-For",
                                              "X-JDY-Signature", "Accept", "Authorization"]),
                             header_text, max_size=3),
     query=st.dictionaries(st.sampled_from(["nonce", "timestamp", "x", "source", ""]), header_text, max_size=2),
 )
+clean_shapes = st.builds(Shape, content_type=st.just("application/json"), signed=st.just(True),
+                         ascii_json=mostly(st.just(True), st.just(False)), as_form=st.just(False), raw=st.none(),
+                         headers=st.dictionaries(st.just("X-JDY-DeliverId"), mostly(st.text("0123456789abcdef"),
+                                                                                     header_text), max_size=1),
+                         query=st.just({}))
+shapes = mostly(clean_shapes, random_shapes)
+"""Most requests are well-formed and signed, so the body reaches the parser, the queue and the sheet."""
 
 
 def encode(body: Any, shape: Shape) -> bytes:

@@ -222,3 +222,20 @@ def test_a_small_chunked_body_is_read_like_any_other(server):
     status, _, answer = _send(server, {**headers, "Transfer-Encoding": "chunked"},
                               [b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)])
     assert status == 202, answer
+
+
+@pytest.mark.parametrize("source, payload, field", [
+    ("jiandaoyun", {"op": "data_create", "data": {"_id": "ab\ud800", "客户名称": "Acme"}}, "data._id"),
+    ("tally", {"eventType": "FORM_RESPONSE", "eventId": "e\ud800",
+               "data": {"fields": [{"label": "Customer", "type": "INPUT_TEXT", "value": "Acme"}]}}, "eventId"),
+    ("typeform", {"event_type": "form_response", "event_id": "\udfff",
+                  "form_response": {"answers": [{"type": "text", "text": "Acme", "field": {"ref": "customer"}}]}},
+     "event_id"),
+    ("google-forms", {"response_id": "r\ud800", "answers": {"Customer": "Acme"}}, "response_id"),
+    ("google-forms", {"response_id": "r" * 300, "answers": {"Customer": "Acme"}}, "response_id"),
+])
+def test_an_event_or_record_id_with_a_lone_surrogate_is_a_400_not_a_500(app, source, payload, field):
+    """Found by fuzzing: the ID reached the SQLite queue, whose UTF-8 encoding raised UnicodeEncodeError."""
+    r = post(app, source, payload)
+    assert r.status_code == 400, r.json
+    assert f"{field} must be printable text" in r.json["message"]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from sheetsync.core.clean import unsafe_reason
 from sheetsync.core.schema import OPPORTUNITIES
 from sheetsync.intake import defaults
 from sheetsync.intake.mapping import Mapped, map_answers
@@ -140,6 +141,20 @@ def expect(value: Any, kinds: type | tuple[type, ...], where: str, vendor: str =
         return value
     names = " or ".join(dict.fromkeys(JSON_TYPES.get(k, k.__name__) for k in allowed))
     raise BadRequest(f"{where} must be {names}, not {json_type(value)}: send {vendor} payload unchanged.")
+
+
+def identifier(value: Any, where: str, vendor: str = "the sender's") -> str | None:
+    """Return an event, record or response ID as text, refusing one a database or a sheet cannot hold."""
+    value = expect(value, (str, int), where, vendor)
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if len(text) > defaults.MAX_IDEMPOTENCY_KEY or unsafe_reason(text) is not None or not text.isprintable():
+        raise BadRequest(f"{where} must be printable text of at most {defaults.MAX_IDEMPOTENCY_KEY} characters: "
+                         f"send {vendor} payload unchanged.")
+    return text
 
 
 SCALAR = (str, int, float, bool)

@@ -8,7 +8,7 @@ from typing import Any
 from sheetsync.intake.queue import Incoming
 
 from ..errors import BadRequest
-from .base import JSON, Context, HookRequest, expect, load_object, new_lead, verify_ours
+from .base import JSON, Context, HookRequest, expect, identifier, load_object, new_lead, verify_ours
 
 NAME = "google-forms"
 VENDOR = "the Apps Script's"
@@ -45,5 +45,5 @@ def answers(data: dict[str, Any]) -> Iterator[tuple[str, Any, tuple[str, ...]]]:
 def parse(req: HookRequest, ctx: Context) -> Incoming:
     """Map a form response to a new opportunity, keyed by its response ID."""
     data = load_object(req, "form response")
-    response_id = expect(data.get("response_id"), (str, int), "response_id", VENDOR)
-    return new_lead(req, ctx, NAME, answers(data), idempotency=str(response_id)[:255] if response_id else None)
+    response_id = identifier(data.get("response_id"), "response_id", VENDOR)
+    return new_lead(req, ctx, NAME, answers(data), idempotency=response_id)

@@ -11,7 +11,18 @@ from sheetsync.intake.queue import CREATE, UPDATE, Incoming
 
 from ..errors import BadRequest, Unauthorized
 from ..signing import SignatureError, verify_jdy
-from .base import JSON, Context, HookRequest, Ignored, expect, finish, idempotency_key, load_object, require_fields
+from .base import (
+    JSON,
+    Context,
+    HookRequest,
+    Ignored,
+    expect,
+    finish,
+    idempotency_key,
+    identifier,
+    load_object,
+    require_fields,
+)
 
 NAME = "jiandaoyun"
 VENDOR = "Jiandaoyun's"
@@ -49,11 +60,11 @@ def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     record = expect(data.get("data"), dict, "data", VENDOR)
     if not isinstance(record, dict) or not isinstance(record.get("_id"), str) or not record["_id"]:
         raise BadRequest(f"The {op} push has no data._id: send Jiandaoyun's payload unchanged.")
+    record_id = identifier(record["_id"], "data._id", VENDOR)
+    deliver = identifier(req.headers.get("X-JDY-DeliverId"), "X-JDY-DeliverId", VENDOR)
     mapped = map_answers(answers(record), OPPORTUNITIES, ctx.field_map)
     if OPS[op] == CREATE:
         require_fields(mapped)
     finish(mapped, NAME, ctx, check=OPS[op] == CREATE)
-    deliver = req.headers.get("X-JDY-DeliverId")
     return Incoming(NAME, OPS[op], mapped.fields, req.body, req.mimetype, idempotency_key(req),
-                    delivery_id=deliver.strip() if deliver and deliver.strip() else None,
-                    external_id=record["_id"], warnings=mapped.warnings)
+                    delivery_id=deliver, external_id=record_id, warnings=mapped.warnings)

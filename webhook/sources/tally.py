@@ -9,7 +9,7 @@ from sheetsync.intake.queue import Incoming
 
 from ..errors import BadRequest, Unauthorized
 from ..signing import SignatureError, verify_base64_hmac
-from .base import JSON, SCALAR, Context, HookRequest, Ignored, expect, get_path, load_object, new_lead
+from .base import JSON, SCALAR, Context, HookRequest, Ignored, expect, get_path, identifier, load_object, new_lead
 
 NAME = "tally"
 VENDOR = "Tally's"
@@ -81,6 +81,6 @@ def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     event_type = expect(data.get("eventType"), str, "eventType", VENDOR)
     if event_type != "FORM_RESPONSE":
         return Ignored(f"Tally event {str(event_type)[:40]!r} carries no form response.")
-    event = (expect(data.get("eventId"), (str, int), "eventId", VENDOR)
-             or expect(get_path(data, "data", "responseId"), (str, int), "data.responseId", VENDOR))
-    return new_lead(req, ctx, NAME, answers(data), delivery_id=str(event) if event else None)
+    event = (identifier(data.get("eventId"), "eventId", VENDOR)
+             or identifier(get_path(data, "data", "responseId"), "data.responseId", VENDOR))
+    return new_lead(req, ctx, NAME, answers(data), delivery_id=event)

@@ -9,7 +9,7 @@ from sheetsync.intake.queue import Incoming
 
 from ..errors import BadRequest, Unauthorized
 from ..signing import SignatureError, verify_base64_hmac
-from .base import JSON, SCALAR, Context, HookRequest, Ignored, expect, get_path, load_object, new_lead
+from .base import JSON, SCALAR, Context, HookRequest, Ignored, expect, get_path, identifier, load_object, new_lead
 
 NAME = "typeform"
 VENDOR = "Typeform's"
@@ -78,6 +78,6 @@ def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     event_type = expect(data.get("event_type"), str, "event_type", VENDOR)
     if event_type != "form_response":
         return Ignored(f"Typeform event {str(event_type)[:40]!r} carries no form response.")
-    event = (expect(data.get("event_id"), (str, int), "event_id", VENDOR)
-             or expect(get_path(data, "form_response", "token"), (str, int), "form_response.token", VENDOR))
-    return new_lead(req, ctx, NAME, answers(data), delivery_id=str(event) if event else None)
+    event = (identifier(data.get("event_id"), "event_id", VENDOR)
+             or identifier(get_path(data, "form_response", "token"), "form_response.token", VENDOR))
+    return new_lead(req, ctx, NAME, answers(data), delivery_id=event)
