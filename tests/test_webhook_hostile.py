@@ -52,7 +52,7 @@ def app(config):
 
 
 def post(app, source: str, payload: object):
-    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     url, headers = signed(source, body)
     return app.test_client().post(url, data=body, headers=headers)
 
