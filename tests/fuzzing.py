@@ -246,10 +246,11 @@ def check_answer(response: Any, queue_items: Callable[[], list[dict[str, Any]]])
 
 
 def fuzz_source(client: Any, source: str, examples: int, record: Record,
-                queue_items: Callable[[], list[dict[str, Any]]]) -> None:
-    """Send `examples` generated requests to one source and check every answer."""
+                queue_items: Callable[[], list[dict[str, Any]]], derandomize: bool = True) -> None:
+    """Send `examples` generated requests to one source and check every answer (the same ones every run unless
+    `derandomize` is False, as in the long run)."""
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
     @given(body=BODIES[source], shape=shapes)
     def prop(body: Any, shape: Shape) -> None:

@@ -58,13 +58,16 @@ def _drain_into_workbook(app, excel, config, state) -> int:
         if not result.claimed:
             break
         assert not result.error, result.error
-    return queue.stats(NOW)["depth"]
+    # Items the sheet refused (an update for a record it never saw) wait for a retry or for a person; every
+    # other item must have landed.
+    return len([i for i in queue.items() if i["status"] != "done" and not i.get("last_error")])
 
 
 def test_fuzzed_leads_land_and_the_workbook_still_opens(fuzz_app, excel, config, state, tmp_path):
     record = Record()
     for source in ("generic", "jiandaoyun", "tally"):
-        fuzz_source(fuzz_app.test_client(), source, 60, record, _items(fuzz_app))
+        fuzz_source(fuzz_app.test_client(), source, int(os.environ.get("HOSTILE_WB_EXAMPLES", "60")), record,
+                    _items(fuzz_app))
     assert record.statuses.get(202, 0) > 0
     assert _drain_into_workbook(fuzz_app, excel, config, state) == 0
     openpyxl.load_workbook(tmp_path / "pipeline.xlsx")
@@ -113,8 +116,9 @@ def test_long_fuzz_run(fuzz_app, excel, config, state, tmp_path):
     record = Record()
     client = fuzz_app.test_client()
     for source in SOURCES:
-        fuzz_source(client, source, LONG_EXAMPLES, record, _items(fuzz_app))
+        fuzz_source(client, source, LONG_EXAMPLES, record, _items(fuzz_app), derandomize=False)
     depth = _drain_into_workbook(fuzz_app, excel, config, state)
+    refused = len([i for i in fuzz_app.extensions[EXTENSION].queue.items() if i["status"] != "done"])
     openpyxl.load_workbook(tmp_path / "pipeline.xlsx")
     slowest = max(record.timings, key=lambda item: item[1])
     again = []  # the ten slowest, each sent again alone: a hiccup (GC, another process) is not the request
@@ -135,7 +139,7 @@ def test_long_fuzz_run(fuzz_app, excel, config, state, tmp_path):
         "slowest_again_cpu_ms": round(worst_again[0] * 1000, 2), "slowest_again_body_bytes": worst_again[1],
         "slowest_again_source": worst_again[2],
         "largest_body_bytes": max(size for size, _, _ in record.timings),
-        "queue_depth_after_drain": depth,
+        "queue_untried_after_drain": depth, "refused_by_the_sheet": refused,
         **{k: round(v, 1) for k, v in _linearity(record.timings).items()},
     }
     print(json.dumps(report, indent=2))  # noqa: T201 - the figures BENCHMARKS.md quotes

@@ -239,3 +239,15 @@ def test_an_event_or_record_id_with_a_lone_surrogate_is_a_400_not_a_500(app, sou
     r = post(app, source, payload)
     assert r.status_code == 400, r.json
     assert f"{field} must be printable text" in r.json["message"]
+
+
+def test_a_jiandaoyun_update_whose_id_is_only_whitespace_is_a_400():
+    """Found by fuzzing: data._id "\\r" passed the type check, was stripped to nothing and the queue raised (500)."""
+
+
+@pytest.mark.parametrize("record_id", ["\r", " ", "\t\n"])
+def test_a_jiandaoyun_push_whose_id_is_blank_after_trimming_is_a_400(app, record_id):
+    """Found by fuzzing: data._id "\\r" passed the type check, was trimmed to nothing and the queue raised (500)."""
+    for op in ("data_create", "data_update"):
+        r = post(app, "jiandaoyun", {"op": op, "data": {"_id": record_id, "客户名称": "Acme"}})
+        assert r.status_code == 400 and "has no data._id" in r.json["message"], r.json

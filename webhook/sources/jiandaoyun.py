@@ -61,6 +61,8 @@ def parse(req: HookRequest, ctx: Context) -> Incoming | Ignored:
     if not isinstance(record, dict) or not isinstance(record.get("_id"), str) or not record["_id"]:
         raise BadRequest(f"The {op} push has no data._id: send Jiandaoyun's payload unchanged.")
     record_id = identifier(record["_id"], "data._id", VENDOR)
+    if record_id is None:
+        raise BadRequest(f"The {op} push has no data._id: send Jiandaoyun's payload unchanged.")
     deliver = identifier(req.headers.get("X-JDY-DeliverId"), "X-JDY-DeliverId", VENDOR)
     mapped = map_answers(answers(record), OPPORTUNITIES, ctx.field_map)
     if OPS[op] == CREATE:
