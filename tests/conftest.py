@@ -167,3 +167,11 @@ def pg_url():
     skip_unless_available()
     with throwaway_database() as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say why the status page's browser test was skipped, at the end of every run (not only with -rs)."""
+    reasons = {str(r.longrepr[2]) for r in terminalreporter.stats.get("skipped", [])
+               if "test_page_browser" in r.nodeid and isinstance(r.longrepr, tuple)}
+    for reason in sorted(reasons):
+        terminalreporter.write_line(f"browser test skipped: {reason}")

@@ -22,7 +22,7 @@ from sheetsync.ports import Queue
 from sheetsync.state import State
 from sheetsync.worker_state import read_worker_status
 
-from . import errors, views
+from . import errors, page, views
 from .auth import log_signing
 from .sources import SOURCES
 
@@ -96,4 +96,5 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(views.bp)
     log_signing(config, sorted(SOURCES))
+    app.register_blueprint(page.bp)
     return app
