@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from sheetsync.cli import main
 from sheetsync.config import load
 from sheetsync.core.summary import FUNNEL_FIRST_ROW
+from sheetsync.state import State
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 DRIVER = shutil.which("chromedriver")
@@ -63,6 +64,8 @@ class Site:
             self.config = load(folder / "sheetsync.toml")
         finally:
             os.chdir(old)
+        state = State(folder / ".sheetsync")
+        synced = state.get("last_sync")
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "SHEETSYNC_PORT": str(self.port), "SHEETSYNC_SYNC_INTERVAL": "3600",
@@ -78,6 +81,9 @@ class Site:
             except OSError:
                 assert time.monotonic() < deadline, "sheetsync serve did not listen within 20 s"
                 time.sleep(0.05)
+        while state.get("last_sync") == synced and time.monotonic() < deadline + 20:
+            time.sleep(0.1)  # serve syncs once at start: compare the page and Summary after that write
+        state.close()
 
     def summary_funnel(self) -> dict[str, tuple[int, Decimal]]:
         """Stage -> (count, amount) as the Summary tab shows them."""
@@ -134,15 +140,21 @@ def site(tmp_path_factory):
     s.stop()
 
 
-def _login(browser, site) -> None:
+def _wait_for(browser, element_id: str):
+    """The element once the page that has it is loaded (a click returns before the next page is there)."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
 
+    return WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, element_id)))
+
+
+def _login(browser, site) -> None:
     browser.delete_all_cookies()
     browser.get(site.url + "/")
-    box = browser.find_element(By.ID, "token")
-    box.send_keys(site.config.api_token)
-    browser.find_element(By.ID, "login-button").click()
-    browser.find_element(By.ID, "funnel")
+    _wait_for(browser, "token").send_keys(site.config.api_token)
+    _wait_for(browser, "login-button").click()
+    _wait_for(browser, "funnel-table")
 
 
 def _shot(browser, name: str) -> Path:
@@ -162,9 +174,9 @@ def test_the_page_asks_for_the_token_and_refuses_a_wrong_one(browser, site):
     browser.delete_all_cookies()
     browser.get(site.url + "/")
     assert browser.find_elements(By.ID, "funnel") == []
-    browser.find_element(By.ID, "token").send_keys("not-the-token")
+    _wait_for(browser, "token").send_keys("not-the-token")
     browser.find_element(By.ID, "login-button").click()
-    assert "does not match api_token" in browser.find_element(By.ID, "login-message").text
+    assert "does not match api_token" in _wait_for(browser, "login-message").text
     _shot(browser, "login-refused.png")
     assert browser.find_elements(By.ID, "funnel") == []
 
@@ -203,6 +215,7 @@ def test_the_page_fits_a_390_px_phone(browser, site):
                             {"width": PHONE_WIDTH, "height": 844, "deviceScaleFactor": 2, "mobile": True})
     try:
         browser.get(site.url + "/")
+        _wait_for(browser, "funnel-table")
         assert browser.execute_script("return window.innerWidth") == PHONE_WIDTH
         assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE_WIDTH
         for section in browser.find_elements(By.TAG_NAME, "section"):
