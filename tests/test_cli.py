@@ -34,7 +34,7 @@ def test_init_then_sync_fills_the_workbook(runner, tmp_path):
     assert (tmp_path / "sheetsync.toml").exists()
     result = runner.invoke(main, ["sync"])
     assert result.exit_code == 0, result.output
-    assert "6 new IDs" in result.output
+    assert "10 new IDs" in result.output
     ws = openpyxl.load_workbook(tmp_path / "pipeline.xlsx")["Opportunities"]
     assert all(ws.cell(row=r, column=1).value.startswith("OPP-") for r in range(2, 8))
 

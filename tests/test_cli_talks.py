@@ -108,7 +108,7 @@ def test_verbose_works_before_or_after_the_command_and_shows_progress(runner, ar
     assert runner.invoke(main, ["init"]).exit_code == 0
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "Reading workbook" in result.output and "Planning 6 rows" in result.output
+    assert "Reading workbook" in result.output and "Planning 10 rows" in result.output
     assert "Writing " in result.output and "Synced workbook" in result.output
 
 
@@ -179,7 +179,7 @@ def test_ctrl_c_twice_finishes_the_write_and_exits_without_a_traceback(runner, t
     assert proc.returncode == 0, output
     assert "Traceback" not in output
     assert "webhook on http://127.0.0.1:" in output
-    assert "sync: 6 opportunities: 6 new IDs" in output
+    assert "sync: 10 opportunities: 10 new IDs" in output
     assert "Stopping: finishing the current write…" in output and output.rstrip().endswith("Stopped.")
 
 

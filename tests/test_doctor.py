@@ -248,11 +248,11 @@ def test_status_shows_queue_sync_notifications_and_funnel(home):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "Queue: 0 waiting, 0 need attention, oldest -."
-    assert any(line.startswith("Last sync: ") and "6 opportunities" in line for line in lines)
+    assert any(line.startswith("Last sync: ") and "10 opportunities" in line for line in lines)
     assert "Notifications: 0 waiting (0 retrying), 0 sent, 0 failed." in lines
     funnel = lines[lines.index(next(line for line in lines if line.startswith("Funnel"))) + 1:]
     assert [line.split()[0] for line in funnel] == ["Lead", "Qualified", "Quote", "Negotiation", "Won", "Lost"]
-    assert funnel[1].split()[1:] == ["1", "48,000"]
+    assert funnel[1].split()[1:] == ["2", "198,000"]
 
 
 def test_digest_preview_prints_what_would_be_sent(home):

@@ -20,7 +20,7 @@ COL = {c.key: i for i, c in enumerate(OPPORTUNITIES.columns)}
 def test_setup_on_a_new_spreadsheet_lays_everything_out_in_one_batch_update(fake, store, layout):
     lines = store.setup(layout)
     assert [c.kind for c in fake.calls] == ["get", "get", "batchUpdate"]
-    assert "Added tab 'Opportunities' with 6 example rows" in lines
+    assert "Added tab 'Opportunities' with 10 example rows" in lines
     assert "Added the funnel charts to 'Summary'" in lines
     opp = fake.sheet("Opportunities")
     assert opp.frozen_rows == 1 and opp.cell_meta(0, 0)["format"]["textFormat"]["bold"] is True
@@ -76,7 +76,7 @@ def test_setup_keeps_a_dropdown_and_formats_people_already_set(fake, store, layo
 
 def test_chinese_setup_names_tabs_and_columns_in_chinese(fake, store):
     lines = store.setup(load_layout("zh", TODAY))
-    assert "Added tab '商机' with 6 example rows" in lines
+    assert "Added tab '商机' with 10 example rows" in lines
     assert fake.sheet("商机").charts == []
     titles = [c["spec"]["title"] for c in fake.sheet("汇总").charts]
     assert titles == ["在手商机阶段漏斗（金额）", "在手商机阶段漏斗（数量）"]

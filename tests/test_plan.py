@@ -52,7 +52,7 @@ def test_every_filled_blank_is_guarded_as_blank_and_every_row_by_its_id():
 
 def test_ids_come_from_the_injected_generator_in_sheet_order():
     ids = [w.value for w in plan().batch.cells if w.tab == "opportunities" and w.col == COL["id"]]
-    assert ids == [f"OPP-{i:06d}" for i in range(1, 7)]
+    assert ids == [f"OPP-{i:06d}" for i in range(1, 11)]
 
 
 def test_a_second_cycle_on_its_own_result_writes_no_opportunity_cells():

@@ -54,7 +54,7 @@ def test_first_sync_gives_every_row_an_id_a_created_time_and_an_owner(syncer, ki
     rows = opp_rows(kit)
     ids = [cell(r, "id") for r in rows]
     assert all(re.fullmatch(r"OPP-[0-9A-HJKMNP-TV-Z]{6}", i) for i in ids)
-    assert len(set(ids)) == len(ids) == report.ids == 6
+    assert len(set(ids)) == len(ids) == report.ids == 10
     assert all(cell(r, "created") == datetime(2026, 11, 28, 9, 30) for r in rows)
     got = {cell(r, "customer"): (cell(r, "owner"), cell(r, "assigned_by")) for r in rows}
     assert got["Acme Machinery"] == ("Alice Chen", "Key accounts go to senior reps")
@@ -130,8 +130,10 @@ def test_summary_tab_shows_the_funnel_and_when_it_was_updated(syncer, kit):
     flat = [c for row in summary for c in row if c is not None]
     assert "Pipeline summary" in flat
     assert any(isinstance(c, str) and c.startswith("Last updated 2026-11-28") for c in flat)
-    funnel = {r[0]: r[1] for r in summary[5:12] if r and r[0]}  # open stages, a blank row, then Won and Lost
-    assert funnel == {"Lead": 1, "Qualified": 1, "Quote": 1, "Negotiation": 1, "Won": 1, "Lost": 1}
+    funnel = {r[0]: r[1:3] for r in summary[5:12] if r and r[0]}  # open stages, a blank row, then Won and Lost
+    # the example rows make a funnel: fewer deals and less money at each open stage
+    assert funnel == {"Lead": [3, 260000], "Qualified": [2, 198000], "Quote": [2, 160000],
+                      "Negotiation": [1, 120000], "Won": [1, 88000], "Lost": [1, 30000]}
 
 
 def test_a_stage_change_is_logged_in_history_with_the_day_it_happened(syncer, kit, config):
