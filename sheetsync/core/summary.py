@@ -16,7 +16,7 @@ from ..ports import Cell, ChartSpec
 from .formats import BOLD, DECIMAL, PERCENT, amount_kind
 from .habits import name_key
 from .history import Entry
-from .model import LOST, OPEN, WON, Opportunity, Pipeline, Rep, Stage
+from .model import LOST, OPEN, WON, Opportunity, Pipeline, Rep, Stage, sells
 from .remind import Reminder, owner_label
 from .review import (
     Path,
@@ -254,7 +254,8 @@ def _owners(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], all
 
     names: dict[str, str] = {}
     for rep in team:
-        names.setdefault(normalize(rep.name), rep.name)
+        if sells(rep):  # service staff and managers appear only when they own deals
+            names.setdefault(normalize(rep.name), rep.name)
     for opp, _ in staged:
         label = owner_label(opp.owner, language)
         names.setdefault(normalize(label), label)
