@@ -165,12 +165,31 @@ def carry_moves(opps: Sequence[Opportunity], seen: Mapping[str, Mapping[str, Any
     return out
 
 
-def _latest_followup(opp: Opportunity, followups: Sequence[FollowUp]) -> FollowUp | None:
-    phone = phone_key(opp.cells.get("phone"))
-    mine = [f for f in followups if f.when is not None and
-            ((f.opportunity_id and f.opportunity_id == opp.id) or (not f.opportunity_id and phone and
-                                                                    phone_key(f.phone) == phone))]
-    return max(mine, key=lambda f: (f.when, f.row), default=None)
+class _LatestFollowUps:
+    """The newest follow-up per opportunity ID, and per phone for follow-ups logged without an ID (built once)."""
+
+    def __init__(self, followups: Sequence[FollowUp]) -> None:
+        self.by_id: dict[str, FollowUp] = {}
+        self.by_phone: dict[str, FollowUp] = {}
+        for f in followups:
+            if f.when is None:
+                continue
+            if f.opportunity_id:
+                self._keep(self.by_id, f.opportunity_id, f)
+            elif phone := phone_key(f.phone):
+                self._keep(self.by_phone, phone, f)
+
+    @staticmethod
+    def _keep(table: dict[str, FollowUp], key: str, f: FollowUp) -> None:
+        best = table.get(key)
+        if best is None or (f.when, f.row) > (best.when, best.row):
+            table[key] = f
+
+    def of(self, opp: Opportunity) -> FollowUp | None:
+        phone = phone_key(opp.cells.get("phone"))
+        found = [f for f in (self.by_id.get(opp.id) if opp.id else None,
+                             self.by_phone.get(phone) if phone else None) if f is not None]
+        return max(found, key=lambda f: (f.when, f.row), default=None)
 
 
 def move_reminders(opps: Sequence[Opportunity], moved: Mapping[str, Mapping[str, str]],
@@ -181,12 +200,14 @@ def move_reminders(opps: Sequence[Opportunity], moved: Mapping[str, Mapping[str,
     A reminder lasts until the new owner logs a follow-up dated on or after the move, or REMINDER_DAYS.
     """
     out: list[Reminder] = []
+    latest: _LatestFollowUps | None = None
     for opp in opps:
         info = moved.get(opp.id) if opp.id else None
         on = _day(info.get("on")) if info else None
         if info is None or on is None or today - on > timedelta(days=REMINDER_DAYS) or not _is_open(opp, pipeline):
             continue
-        last = _latest_followup(opp, followups)
+        latest = latest or _LatestFollowUps(followups)
+        last = latest.of(opp)
         if last is not None and last.when is not None and (
                 last.when > on or (last.when == on and normalize(last.by) == normalize(opp.owner))):
             continue  # the new owner has picked it up
