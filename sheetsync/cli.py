@@ -377,9 +377,10 @@ _add_operations()
 
 
 def _register_discipline_commands() -> None:
-    from .cli_discipline import handover
+    from .cli_discipline import followup_link, handover
 
     main.add_command(handover)
+    main.add_command(followup_link)
 
 
 _register_discipline_commands()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import click
 
@@ -38,3 +38,23 @@ def handover(config_path: str | None, from_: str, to: str, dry_run: bool) -> Non
                        owner=m.owner, rule=m.rule))
     if not dry_run:
         deliver_now(syncer, language)
+
+
+@click.command("followup-link")
+@click.argument("name")
+@click.option("--days", type=click.IntRange(1, 3650), help="Days the link stays valid (default: followup_link_days).")
+@click.pass_obj
+def followup_link(config_path: str | None, name: str, days: int | None) -> None:
+    """Print NAME's signed link to the phone follow-up page (/f/<token>)."""
+    from .cli import _load
+    from .followup_link import make_token
+
+    config = _load(config_path)
+    language = config.template
+    keys = config.secrets_for("followup")
+    if not keys:
+        raise click.ClickException(say("discipline.cli_no_secret", language))
+    until = datetime.now(timezone.utc) + timedelta(days=days or config.followup_link_days)
+    base = (config.public_url or f"http://{config.host}:{config.port}").rstrip("/")
+    click.echo(say("discipline.cli_link", language, name=name, until=until.astimezone(config.tz).date().isoformat()))
+    click.echo(f"  {base}/f/{make_token(keys[0], name, int(until.timestamp()))}")

@@ -293,6 +293,10 @@ KEYS: tuple[Key, ...] = (
         "follow-up note on the existing deal)."),
     Key("duplicate_protection_days", _int_range("duplicate_protection_days", 0, 3650, "days"),
         "Days after a deal closes during which its customer still routes to its owner."),
+    Key("public_url", _named_text("public_url"),
+        "Address people reach the app at (e.g. https://sales.example.com), for the links it prints."),
+    Key("followup_link_days", _int_range("followup_link_days", 1, 3650, "days"),
+        "Days a phone follow-up link from `sheetsync followup-link` stays valid."),
     Key("reclaim_to", _named_text("reclaim_to"),
         "Owner of reclaimed deals (e.g. a pool name); blank = by the Rules tab."),
     Key("secrets", _secrets, "Webhook secrets per source (a list lets you rotate: add the new one, then drop "
@@ -361,6 +365,8 @@ class Config:
     duplicates: str = "flag"
     duplicate_protection_days: int = 0
     reclaim_to: str = ""
+    public_url: str = ""
+    followup_link_days: int = 90
     notify_manager: str = ""
     notify_smtp: str = ""
     notify_daily_at: str = "09:00"

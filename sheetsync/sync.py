@@ -21,6 +21,7 @@ from .core.intake import IntakePlan, Submission, plan_intake
 from .core.plan import Plan, Report, plan_sync
 from .core.policy import Policy
 from .core.workbook import INTAKE_TABS, SYNC_TABS, detect_language
+from .followup_link import open_deals_by_owner
 from .lock import WAIT_SECONDS, WriterBusy, busy_message
 from .ports import PipelineLock, Snapshot, StateStore, Store, StoreConflict, StoreError, WriteBatch
 
@@ -173,7 +174,9 @@ class Syncer:
             after = self._sent()
             self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),
                             last_sync_report=done.report.line(), last_sync_seconds=round(time.monotonic() - started, 3),
-                            last_sync_requests=None if sent is None or after is None else after - sent)
+                            last_sync_requests=None if sent is None or after is None else after - sent,
+                            open_deals=open_deals_by_owner(done.workbook.opportunities, done.workbook.pipeline)
+                            if done.workbook is not None else {})
             log.debug("sync: %s", done.report.line())
             self._tell(self.after_sync, done, now)
             return done

@@ -22,7 +22,7 @@ from sheetsync.ports import Queue
 from sheetsync.state import State
 from sheetsync.worker_state import read_worker_status
 
-from . import errors, page, views
+from . import errors, followup_page, page, views
 from .auth import log_signing
 from .sources import SOURCES
 
@@ -95,6 +95,7 @@ def create_app(config: Config | None = None) -> Flask:
                                          outbox=backend.outbox(config.workspace_name))
     errors.register(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(followup_page.bp)
     log_signing(config, sorted(SOURCES))
     app.register_blueprint(page.bp)
     return app
