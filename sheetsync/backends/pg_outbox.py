@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..notify import defaults
-from ..notify.outbox import FAILED, PENDING, SENDING, SENT, UNSURE, Delivery, Outbox, _iso, _ts
+from ..notify.outbox import FAILED, PENDING, SENDING, SENT, UNSURE, Delivery, Outbox, _iso, _ts, outbox_stats
 from .postgres import Database
 
 
@@ -94,16 +94,7 @@ class PostgresOutbox(Outbox):
             error = db.execute("SELECT recipient, kind, last_error, last_error_at FROM sheetsync_outbox "
                                "WHERE workspace = %s AND last_error IS NOT NULL ORDER BY last_error_at DESC LIMIT 1",
                                (ws,)).fetchone()
-        return {
-            "pending": counts.get(PENDING, 0) + counts.get(SENDING, 0),
-            "retrying": retrying,
-            "sent": counts.get(SENT, 0),
-            "failed": counts.get(FAILED, 0),
-            "unsure": counts.get(UNSURE, 0),
-            "last_sent_at": _iso(last_sent),
-            "last_error": None if error is None else f"{error['kind']} to {error['recipient']}: {error['last_error']}",
-            "last_error_at": None if error is None else _iso(error["last_error_at"]),
-        }
+        return outbox_stats(counts, retrying, last_sent, error)
 
     def problems(self, limit: int = 10) -> list[dict[str, Any]]:
         with self._db.transaction() as db:

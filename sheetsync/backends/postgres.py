@@ -22,7 +22,7 @@ from typing import Any
 
 from ..core.ids import LENGTH, PREFIX, new_id
 from ..intake import defaults
-from ..intake.queue import _attention_entry as attention_entry
+from ..intake.queue import queue_stats
 from ..ports import (
     CREATE,
     FOLLOWUP,
@@ -375,19 +375,7 @@ class PostgresQueue(Queue):
                                    "AND status = 'attention'", (self.workspace,)).fetchone()["n"]
             meta = {r["name"]: r["value"] for r in db.execute(
                 "SELECT name, value FROM sheetsync_intake_meta WHERE workspace = %s", (self.workspace,))}
-        oldest = row["oldest"]
-        return {
-            "depth": row["depth"],
-            "leased": row["leased"] or 0,
-            "retrying": row["retrying"] or 0,
-            "oldest_pending_age_seconds": None if oldest is None else round(max(0.0, _ts(now) - oldest), 3),
-            "last_flush_at": meta.get("last_flush_at"),
-            "last_flush_result": meta.get("last_flush_result"),
-            "last_error": meta.get("last_error"),
-            "last_error_at": meta.get("last_error_at"),
-            "needs_attention_count": attention,
-            "needs_attention": [attention_entry(item) for item in self.needs_attention(defaults.ATTENTION_SHOWN)],
-        }
+        return queue_stats(row, attention, meta, self.needs_attention(defaults.ATTENTION_SHOWN), _ts(now))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """Return one item as stored (raw payload included), or None."""

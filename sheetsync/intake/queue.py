@@ -319,19 +319,7 @@ class IntakeQueue(Queue):
             " AS retrying, MIN(received) AS oldest FROM items WHERE status IN ('pending', 'leased')").fetchone()
         attention = db.execute("SELECT COUNT(*) FROM items WHERE status = 'attention'").fetchone()[0]
         meta = {r["name"]: r["value"] for r in db.execute("SELECT name, value FROM meta")}
-        oldest = row["oldest"]
-        return {
-            "depth": row["depth"],
-            "leased": row["leased"] or 0,
-            "retrying": row["retrying"] or 0,
-            "oldest_pending_age_seconds": None if oldest is None else round(max(0.0, _ts(now) - oldest), 3),
-            "last_flush_at": meta.get("last_flush_at"),
-            "last_flush_result": meta.get("last_flush_result"),
-            "last_error": meta.get("last_error"),
-            "last_error_at": meta.get("last_error_at"),
-            "needs_attention_count": attention,
-            "needs_attention": [_attention_entry(item) for item in self.needs_attention(defaults.ATTENTION_SHOWN)],
-        }
+        return queue_stats(row, attention, meta, self.needs_attention(defaults.ATTENTION_SHOWN), _ts(now))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """Return one item as stored (raw payload included), or None."""
@@ -353,6 +341,24 @@ def set_aside(queue: Queue, tz: tzinfo) -> list[SetAside]:
                             item["last_error"] or "", datetime.fromtimestamp(since, tz).date()))
     return out
 
+
+
+def queue_stats(counts: Mapping[str, Any], attention: int, meta: Mapping[str, Any],
+                shown: Sequence[Mapping[str, Any]], now_ts: float) -> dict[str, Any]:
+    """Shape a backend's queue counts, meta values and needs-attention items into the /api/status answer."""
+    oldest = counts["oldest"]
+    return {
+        "depth": counts["depth"],
+        "leased": counts["leased"] or 0,
+        "retrying": counts["retrying"] or 0,
+        "oldest_pending_age_seconds": None if oldest is None else round(max(0.0, now_ts - oldest), 3),
+        "last_flush_at": meta.get("last_flush_at"),
+        "last_flush_result": meta.get("last_flush_result"),
+        "last_error": meta.get("last_error"),
+        "last_error_at": meta.get("last_error_at"),
+        "needs_attention_count": attention,
+        "needs_attention": [_attention_entry(item) for item in shown],
+    }
 
 def _attention_entry(item: Mapping[str, Any]) -> dict[str, Any]:
     """One item needing attention as /api/status and `sheetsync queue list` show it."""

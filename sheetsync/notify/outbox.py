@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -215,16 +215,7 @@ class SqliteOutbox(Outbox):
             last_sent = self._db.execute("SELECT MAX(sent_at) FROM outbox").fetchone()[0]
             error = self._db.execute("SELECT recipient, kind, last_error, last_error_at FROM outbox WHERE "
                                      "last_error IS NOT NULL ORDER BY last_error_at DESC LIMIT 1").fetchone()
-        return {
-            "pending": counts.get(PENDING, 0) + counts.get(SENDING, 0),
-            "retrying": retrying,
-            "sent": counts.get(SENT, 0),
-            "failed": counts.get(FAILED, 0),
-            "unsure": counts.get(UNSURE, 0),
-            "last_sent_at": _iso(last_sent),
-            "last_error": None if error is None else f"{error['kind']} to {error['recipient']}: {error['last_error']}",
-            "last_error_at": None if error is None else _iso(error["last_error_at"]),
-        }
+        return outbox_stats(counts, retrying, last_sent, error)
 
     def problems(self, limit: int = 10) -> list[dict[str, Any]]:
         with self._lock:
@@ -244,3 +235,18 @@ class SqliteOutbox(Outbox):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def outbox_stats(counts: Mapping[str, int], retrying: int, last_sent: float | None,
+                 error: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Shape an outbox's counts per status and its newest error into the /api/status answer."""
+    return {
+        "pending": counts.get(PENDING, 0) + counts.get(SENDING, 0),
+        "retrying": retrying,
+        "sent": counts.get(SENT, 0),
+        "failed": counts.get(FAILED, 0),
+        "unsure": counts.get(UNSURE, 0),
+        "last_sent_at": _iso(last_sent),
+        "last_error": None if error is None else f"{error['kind']} to {error['recipient']}: {error['last_error']}",
+        "last_error_at": None if error is None else _iso(error["last_error_at"]),
+    }

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ..core.schema import column_letter
 from ..ports import Cell
 from .excel_zip import NotSurgical
 
@@ -25,15 +26,6 @@ _COL = re.compile(rb"<col\b[^>]*?/>")
 _DIMENSION = re.compile(rb'<dimension\b[^>]*?\sref="([^"]*)"[^>]*?/>')
 _REF = re.compile(r"([A-Z]+)(\d+)")
 
-
-def column_letter(col: int) -> str:
-    """The letters of a 0-based column index (0 -> A, 26 -> AA)."""
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def column_index(letters: str) -> int:

@@ -13,21 +13,13 @@ from pathlib import Path
 from xml.parsers import expat
 
 from ..core.clean import unsafe_reason
+from ..core.schema import column_letter
 from ..ports import Cell, Snapshot, StoreError, WriteBatch
 
 
 class UnsafeWrite(StoreError):
     """A value or a saved file would corrupt the spreadsheet; nothing was written."""
 
-
-def column_letter(col: int) -> str:
-    """Return the A1 letter of a 0-based column (0 -> A, 26 -> AA)."""
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _values(snapshot: Snapshot, batch: WriteBatch) -> Iterator[tuple[str, int, int, Cell]]:
