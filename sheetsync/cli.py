@@ -187,7 +187,7 @@ def sync(config_path: str | None, wait: float, workspace: str | None) -> None:
         report = syncer.run_cycle(datetime.now(timezone.utc))
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(say("page.synced", language, store=syncer.store.describe(), report=report.line()))
+    click.echo(say("page.synced", language, store=syncer.store.describe(), report=report.line(language)))
     deliver_now(syncer, language)
 
 
@@ -215,8 +215,9 @@ def _sync_workspaces(config: cfg.Config, wait: float, workspace: str | None) -> 
             syncer = pipeline.syncer()
             syncer.lock_wait = wait
             report = syncer.run_cycle(datetime.now(timezone.utc))
-            click.echo(f"[{pipeline.label}] " + say("page.synced", pipeline.config.template,
-                                                    store=syncer.store.describe(), report=report.line()))
+            words = pipeline.config.template
+            click.echo(f"[{pipeline.label}] " + say("page.synced", words, store=syncer.store.describe(),
+                                                    report=report.line(words)))
         except USER_ERRORS as exc:
             if len(pipelines) == 1:
                 raise click.ClickException(str(exc)) from exc

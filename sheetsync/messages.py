@@ -294,6 +294,11 @@ EN: dict[str, str] = {
     "discipline.inherited_reclaim": "Reclaimed from {name} (no follow-up in time); {last}; next step: {step}",
     "discipline.reclaimed_from_you": "Reclaimed: no follow-up in time, the deal is now with {name}",
     "discipline.report_moves": "{handed} handed over, {reclaimed} reclaimed",
+    # plan
+    "plan.report": ("{rows} opportunities: {ids} new IDs, {owners} owners assigned, {last_contacts} last contacts, "
+                    "{proposals} follow-ups proposed, {problems} rows with problems, {reminders} reminders, "
+                    "{history} changes logged"),
+    "plan.report_join": ", ",
     "discipline.cli_nothing": "{name} has no open deals: nothing to hand over.",
     "discipline.cli_dry_run": "Dry run, nothing written: {count} open deal(s) of {name} would move.",
     "discipline.cli_done": "Handed over {count} open deal(s) of {name}; the new owners see them in Reminders.",
@@ -645,6 +650,10 @@ ZH: dict[str, str] = {
     "discipline.inherited_reclaim": "从{name}处回收（超期未跟进）；{last}；下一步：{step}",
     "discipline.reclaimed_from_you": "已回收：超期未跟进，商机已转给{name}",
     "discipline.report_moves": "交接 {handed} 条，回收 {reclaimed} 条",
+    # plan
+    "plan.report": ("{rows} 条商机：新编号 {ids} 个，分配负责人 {owners} 条，更新最近跟进 {last_contacts} 条，"
+                    "建议下次跟进 {proposals} 条，待修正 {problems} 条，提醒 {reminders} 条，记录变更 {history} 条"),
+    "plan.report_join": "，",
     "discipline.cli_nothing": "{name} 没有进行中的商机，无需交接。",
     "discipline.cli_dry_run": "试运行，未写入：{name} 的 {count} 条进行中商机将转交。",
     "discipline.cli_done": "已转交 {name} 的 {count} 条进行中商机；新负责人会在提醒表看到。",

@@ -125,7 +125,7 @@ def sync_job(syncer: Syncer, clock: Callable[[], datetime] = _utc_now, heartbeat
         log.error(say("page.sync_crashed", language, interval=interval, error=f"{type(exc).__name__}: {exc}"),
                   exc_info=log.isEnabledFor(logging.DEBUG))
     else:
-        log.info(say("page.sync_line", language, report=report.line(), seconds=time.monotonic() - started,
+        log.info(say("page.sync_line", language, report=report.line(language), seconds=time.monotonic() - started,
                      requests=_requests_text(before, requests_sent(syncer), language)))
     finally:
         if heartbeat is not None:

@@ -53,7 +53,7 @@ class CountingSyncer:
         self._spend()
         if self.fail:
             raise self.fail
-        return SimpleNamespace(line=lambda: "7 opportunities: 1 new IDs")
+        return SimpleNamespace(line=lambda language="en": "7 opportunities: 1 new IDs")
 
     def flush(self, submissions, now):
         self._spend()

@@ -26,3 +26,13 @@ def test_chinese_workbooks_get_chinese_text():
 def test_an_unknown_key_is_named():
     with pytest.raises(messages.MissingMessage, match="no.such"):
         messages.say("no.such", "en")
+
+
+def test_a_zh_workbook_hears_what_the_sync_did_in_chinese_only():
+    from sheetsync.core.plan import Report
+
+    report = Report(rows=7, ids=1, owners=1, handed_over=2)
+    zh = report.line("zh")
+    assert zh.startswith("7 条商机：新编号 1 个") and "交接 2 条" in zh
+    assert not any(word in zh for word in ("opportunities", "owners", "handed"))
+    assert report.line().startswith("7 opportunities: 1 new IDs, 1 owners assigned")

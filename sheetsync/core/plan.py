@@ -49,12 +49,14 @@ class Report:
     handed_over: int = 0
     reclaimed: int = 0
 
-    def line(self) -> str:
-        text = (f"{self.rows} opportunities: {self.ids} new IDs, {self.owners} owners assigned, "
-                f"{self.last_contacts} last contacts, {self.proposals} follow-ups proposed, "
-                f"{self.problems} rows with problems, {self.reminders} reminders, {self.history} changes logged")
+    def line(self, language: str = "en") -> str:
+        """Say what the cycle did in one line, in the workbook's language."""
+        text = say("plan.report", language, rows=self.rows, ids=self.ids, owners=self.owners,
+                   last_contacts=self.last_contacts, proposals=self.proposals, problems=self.problems,
+                   reminders=self.reminders, history=self.history)
         if self.handed_over or self.reclaimed:
-            text += ", " + say("discipline.report_moves", "en", handed=self.handed_over, reclaimed=self.reclaimed)
+            text += say("plan.report_join", language) + say("discipline.report_moves", language,
+                                                             handed=self.handed_over, reclaimed=self.reclaimed)
         return text
 
 
