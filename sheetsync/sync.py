@@ -172,8 +172,10 @@ class Syncer:
                 self.state.save(last_sync_error=str(exc) or type(exc).__name__, last_sync_error_at=now.isoformat())
                 raise
             after = self._sent()
+            words = done.workbook.language if done.workbook is not None else self.config.template
             self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),
-                            last_sync_report=done.report.line(), last_sync_seconds=round(time.monotonic() - started, 3),
+                            last_sync_report=done.report.line(words),
+                            last_sync_seconds=round(time.monotonic() - started, 3),
                             last_sync_requests=None if sent is None or after is None else after - sent,
                             open_deals=open_deals_by_owner(done.workbook.opportunities, done.workbook.pipeline)
                             if done.workbook is not None else {})
