@@ -22,7 +22,7 @@ from typing import Any
 
 from ..core.ids import LENGTH, PREFIX, new_id
 from ..intake import defaults
-from ..intake.queue import queue_stats
+from ..intake.queue import _ts, backoff, body_hash, queue_stats
 from ..ports import (
     CREATE,
     FOLLOWUP,
@@ -60,20 +60,6 @@ def _require_driver() -> None:
     if psycopg is None:
         raise QueueUnavailable("database_url points at PostgreSQL but the driver is not installed: run "
                                "pip install 'sheetsync[postgres]' (it installs psycopg 3).")
-
-
-def _ts(moment: datetime) -> float:
-    if moment.tzinfo is None:
-        raise ValueError(f"{moment!r} has no timezone: pass an aware datetime such as datetime.now(timezone.utc).")
-    return moment.timestamp()
-
-
-def _body_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
-def _backoff(attempts: int) -> float:
-    return float(min(defaults.BACKOFF_MAX, defaults.BACKOFF_BASE * 2 ** max(0, attempts - 1)))
 
 
 def redact(url: str) -> str:
@@ -197,7 +183,7 @@ class PostgresQueue(Queue):
         raise QueueUnavailable("The submission kept colliding with concurrent ones; send it again.")
 
     def _submit(self, item: Incoming, now: datetime) -> Receipt:
-        digest = _body_hash(item.raw)
+        digest = body_hash(item.raw)
         ts = _ts(now)
         ws = self.workspace
         with self._db.transaction() as db:
@@ -312,7 +298,7 @@ class PostgresQueue(Queue):
                     continue
                 db.execute("UPDATE sheetsync_intake_items SET status = 'pending', lease_until = NULL, "
                            "last_error = %s, next_attempt_at = %s WHERE workspace = %s AND key = %s",
-                           (error, ts + _backoff(row["attempts"]), self.workspace, row["key"]))
+                           (error, ts + backoff(row["attempts"]), self.workspace, row["key"]))
         if aside:
             log.warning("%s intake item(s) need attention after %s tries: %s (see `sheetsync queue list`)",
                         len(aside), self.max_attempts, error)
