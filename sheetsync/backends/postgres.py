@@ -22,7 +22,7 @@ from typing import Any
 
 from ..core.ids import LENGTH, PREFIX, new_id
 from ..intake import defaults
-from ..intake.queue import _ts, backoff, body_hash, queue_stats
+from ..intake.queue import _ts, backoff, body_hash, log_failed, queue_stats
 from ..ports import (
     CREATE,
     FOLLOWUP,
@@ -299,11 +299,7 @@ class PostgresQueue(Queue):
                 db.execute("UPDATE sheetsync_intake_items SET status = 'pending', lease_until = NULL, "
                            "last_error = %s, next_attempt_at = %s WHERE workspace = %s AND key = %s",
                            (error, ts + backoff(row["attempts"]), self.workspace, row["key"]))
-        if aside:
-            log.warning("%s intake item(s) need attention after %s tries: %s (see `sheetsync queue list`)",
-                        len(aside), self.max_attempts, error)
-        if len(keys) > len(aside):
-            log.warning("%s intake item(s) will be retried: %s", len(keys) - len(aside), error)
+        log_failed(len(keys), aside, self.max_attempts, error)
         return aside
 
     def needs_attention(self, limit: int | None = None) -> list[dict[str, Any]]:

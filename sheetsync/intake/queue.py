@@ -263,11 +263,7 @@ class IntakeQueue(Queue):
                     continue
                 db.execute("UPDATE items SET status = 'pending', lease_until = NULL, last_error = ?, "
                            "next_attempt_at = ? WHERE key = ?", (error, ts + backoff(row["attempts"]), key))
-        if set_aside:
-            log.warning("%s intake item(s) need attention after %s tries: %s (see `sheetsync queue list`)",
-                        len(set_aside), self.max_attempts, error)
-        if len(keys) > len(set_aside):
-            log.warning("%s intake item(s) will be retried: %s", len(keys) - len(set_aside), error)
+        log_failed(len(keys), set_aside, self.max_attempts, error)
         return set_aside
 
     def needs_attention(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -342,6 +338,15 @@ def set_aside(queue: Queue, tz: tzinfo) -> list[SetAside]:
     return out
 
 
+
+
+def log_failed(failed: int, set_aside: Sequence[str], max_attempts: int, error: str) -> None:
+    """Warn about a failed batch: which items now need attention and how many will be retried."""
+    if set_aside:
+        log.warning("%s intake item(s) need attention after %s tries: %s (see `sheetsync queue list`)",
+                    len(set_aside), max_attempts, error)
+    if failed > len(set_aside):
+        log.warning("%s intake item(s) will be retried: %s", failed - len(set_aside), error)
 
 def queue_stats(counts: Mapping[str, Any], attention: int, meta: Mapping[str, Any],
                 shown: Sequence[Mapping[str, Any]], now_ts: float) -> dict[str, Any]:
