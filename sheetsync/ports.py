@@ -53,6 +53,10 @@ class Snapshot:
     """Opaque token the store uses to notice that someone saved in between."""
     titles: tuple[str, ...] = ()
     """Every tab title in the workbook, including ones sheetsync does not know."""
+    fingerprint: str | None = None
+    """Digest of exactly what the store returned for these tabs (raw bytes, before any conversion), or None when
+    the store cannot tell cheaply. Equal fingerprints mean equal `tabs`, so a cycle may skip planning when it
+    already planned these very contents (see sync.Syncer)."""
 
 
 @dataclass(frozen=True)
