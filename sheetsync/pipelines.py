@@ -83,6 +83,7 @@ class Pipeline:
             syncer.notifier = notifier
             syncer.after_write.append(notifier.on_write)
             syncer.after_sync.append(notifier.on_sync)
+            syncer.plan_wanted.append(notifier.wants_plan)
             self._syncer = syncer
             self.mark_fence()
         return self._syncer

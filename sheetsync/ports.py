@@ -135,8 +135,10 @@ class Store(ABC):
         """Read the given tabs (schema keys; all known tabs when None) in one go."""
 
     @abstractmethod
-    def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
+    def write(self, snapshot: Snapshot, batch: WriteBatch) -> bool:
         """Apply the batch planned from `snapshot`; raise StoreConflict if the sheet moved underneath it.
+
+        Returns False when the sheet already held everything the batch asks for and nothing was written.
 
         What every store guarantees: just before writing, it checks what the plan relies on — the header
         rows of the tabs it touches, every cell named by `batch.guards`, and the rows it writes cells into —

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .config import Config
@@ -34,6 +37,21 @@ MAX_REPLANS = 5
 """How many times a cycle re-reads after a conflicting save before giving up until the next run."""
 
 P = TypeVar("P")
+
+
+MEMO = "plan_memo"
+"""State key of the last sync cycle that wrote nothing: what it read, its inputs and what it reported."""
+
+
+@cache
+def code_digest() -> str:
+    """A digest of sheetsync's own source, so an upgrade never reuses a plan the old code made."""
+    h = hashlib.blake2b(digest_size=16)
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 class Stopping(Exception):
@@ -80,6 +98,9 @@ class Syncer:
         self.stopping = threading.Event()
         """Set when the process stops: a cycle that has not started writing skips its write."""
         self.progress: Progress | None = None
+        self.plan_wanted: list[Callable[[datetime, str], bool]] = []
+        """Asked (with the time and the workbook's language) before a cycle over unchanged contents is skipped;
+        any True plans it in full, e.g. because a digest that needs the plan is due."""
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -115,11 +136,20 @@ class Syncer:
     def _new_id(self, taken: Collection[str]) -> str:
         return new_id(self._rng, taken)
 
-    def _cycle(self, tabs: Sequence[str], plan: Callable[[Snapshot], P], batch_of: Callable[[P], WriteBatch]) -> P:
-        """Read, plan and write, re-reading after a conflicting save; return the plan that landed."""
+    def _cycle(self, tabs: Sequence[str], plan: Callable[[Snapshot], P], batch_of: Callable[[P], WriteBatch],
+               planned_before: Callable[[Snapshot], P | None] = lambda _: None) -> tuple[P, bool]:
+        """Read, plan and write, re-reading after a conflicting save; return the plan that landed and whether
+        anything was written.
+
+        `planned_before` returns a plan known to write nothing for exactly this snapshot (else None); then the
+        cycle neither plans nor writes.
+        """
         for attempt in range(1, MAX_REPLANS + 1):
             self._step("read")
             snapshot = self.store.read(tabs)
+            known = planned_before(snapshot)
+            if known is not None:
+                return known, False
             opportunities = snapshot.tabs.get("opportunities")
             self._step("plan", rows=max(0, len(opportunities.rows) - 1) if opportunities else 0)
             planned = plan(snapshot)
@@ -127,12 +157,13 @@ class Syncer:
             if self.stopping.is_set():
                 raise Stopping("sheetsync is stopping; the planned write was skipped and runs at the next start.")
             try:
+                wrote = False
                 if batch:
                     self._step("write", cells=len(getattr(batch, "cells", ())) + sum(
                         len(r) for rows in getattr(batch, "appends", {}).values() for r in rows))
-                    self.store.write(snapshot, batch)
+                    wrote = self.store.write(snapshot, batch)
                     self._tell(self.after_write, snapshot, batch)
-                return planned
+                return planned, wrote
             except StoreConflict as exc:
                 log.info("sheet changed during cycle (attempt %s): %s; re-reading", attempt, exc)
         raise StoreError(f"{self.store.describe()} kept changing while sheetsync tried to write "
@@ -164,24 +195,69 @@ class Syncer:
             if dry_run:
                 return plan(self.store.read(SYNC_TABS))
             started, sent = time.monotonic(), self._sent()
+            inputs = self._inputs(now, policy, attention)
             try:
-                done = self._cycle(SYNC_TABS, plan, lambda p: p.batch)
+                done, wrote = self._cycle(SYNC_TABS, plan, lambda p: p.batch,
+                                          lambda snap: self._recall(snap, inputs, now))
             except Stopping:
                 raise
             except Exception as exc:
                 self.state.save(last_sync_error=str(exc) or type(exc).__name__, last_sync_error_at=now.isoformat())
                 raise
             after = self._sent()
+            took = {"last_sync": now.isoformat(), "last_sync_seconds": round(time.monotonic() - started, 3),
+                    "last_sync_requests": None if sent is None or after is None else after - sent}
+            if done.recalled:
+                self.state.save(**took)
+                log.debug("sync: nothing changed since the last cycle; nothing planned")
+                return done
             words = done.workbook.language if done.workbook is not None else self.config.template
-            self.state.save(cursors=done.cursors, seen=done.seen, last_sync=now.isoformat(),
-                            last_sync_report=done.report.line(words),
-                            last_sync_seconds=round(time.monotonic() - started, 3),
-                            last_sync_requests=None if sent is None or after is None else after - sent,
+            self.state.save(cursors=done.cursors, seen=done.seen, last_sync_report=done.report.line(words),
                             open_deals=open_deals_by_owner(done.workbook.opportunities, done.workbook.pipeline)
-                            if done.workbook is not None else {})
+                            if done.workbook is not None else {},
+                            **{MEMO: None if wrote else self._memo(done, inputs)}, **took)
             log.debug("sync: %s", done.report.line())
             self._tell(self.after_sync, done, now)
             return done
+
+    def _inputs(self, now: datetime, policy: Policy, attention: Sequence[SetAside]) -> str:
+        """Everything a sync plan depends on besides the sheet and the kept state, as one digest.
+
+        The planner is a pure function of these, the snapshot, the local date and the state (cursors, seen) the
+        last cycle saved; the time of day changes nothing it writes.
+        """
+        c = self.config
+        parts = [code_digest(), self._local(now).date().isoformat(), repr(policy), c.template, str(c.tz),
+                 repr(tuple(c.history_exclude)), repr(c.owner_reassign_share), c.workdays, c.trend_period,
+                 repr([asdict(a) for a in attention])]
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+    @staticmethod
+    def _memo(done: Plan, inputs: str) -> dict[str, object] | None:
+        """What to remember after a cycle that wrote nothing: what it read, its inputs and its report."""
+        if done.fingerprint is None:
+            return None
+        return {"fingerprint": done.fingerprint, "inputs": inputs, "report": asdict(done.report),
+                "language": done.workbook.language if done.workbook is not None else ""}
+
+    def _recall(self, snapshot: Snapshot, inputs: str, now: datetime) -> Plan | None:
+        """An empty plan when the last cycle read exactly this snapshot with the same inputs and wrote nothing.
+
+        Cursors and last-seen values are covered too: every save of them (sync, flush, import) replaces or
+        clears the memo in the same transaction.
+        """
+        memo = self.state.get(MEMO)
+        if not isinstance(memo, dict) or snapshot.fingerprint is None:
+            return None
+        if memo.get("fingerprint") != snapshot.fingerprint or memo.get("inputs") != inputs:
+            return None
+        if any(wants(now, str(memo.get("language", ""))) for wants in self.plan_wanted):
+            return None
+        try:
+            report = Report(**memo.get("report", {}))
+        except TypeError:  # saved by another version
+            return None
+        return Plan(WriteBatch(), {}, {}, report, recalled=True)
 
     def _plan_sync(self, snapshot: Snapshot, now: datetime, attention: Sequence[SetAside],
                    policy: Policy | None = None) -> Plan:
@@ -212,8 +288,8 @@ class Syncer:
                 return plan_intake(snapshot, submissions, language=language, tz=self.config.tz, now=now,
                                    cursors=self.state.cursors(), policy=self.policy())
 
-            done = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
-            self.state.save(cursors=done.cursors)
+            done, _ = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
+            self.state.save(cursors=done.cursors, **{MEMO: None})
             return IntakeResult(done.landed, done.already, done.rejected)
 
     def import_rows(self, rows: Sequence[ImportRow], source: str, now: datetime | None = None,
@@ -229,6 +305,6 @@ class Syncer:
 
             if dry_run:
                 return plan(self.store.read(INTAKE_TABS))
-            done = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
-            self.state.save(cursors=done.cursors)
+            done, _ = self._cycle(INTAKE_TABS, plan, lambda p: p.batch)
+            self.state.save(cursors=done.cursors, **{MEMO: None})
             return done

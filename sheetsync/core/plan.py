@@ -74,6 +74,10 @@ class Plan:
     """Everything due today or earlier, as written to Reminders."""
     moves: list[Move] = field(default_factory=list)
     """Deals this cycle hands over or reclaims (what `sheetsync handover --dry-run` prints)."""
+    fingerprint: str | None = None
+    """The fingerprint of the snapshot this plan was made from (see Snapshot.fingerprint)."""
+    recalled: bool = False
+    """True when no planning ran: the contents equal those of a cycle that planned nothing (see sync.Syncer)."""
 
 
 @dataclass
@@ -333,7 +337,7 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
         w.batch.appends["history"] = wb.rows_of("history", history)
     report.history = len(history)
     report.cells = len(w.batch.cells)
-    return Plan(w.batch, new_cursors, new_seen, report, wb, due, moved.moves)
+    return Plan(w.batch, new_cursors, new_seen, report, wb, due, moved.moves, snapshot.fingerprint)
 
 
 STAMP_ROW = 1

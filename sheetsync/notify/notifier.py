@@ -145,23 +145,30 @@ class Notifier:
             messages.append(weekly_digest(wb.opportunities, wb.pipeline, plan.reminders, wb.language, today))
         return [self.address(m, contacts) for m in messages]
 
+    def _due_runs(self, now: datetime, language: str) -> list[tuple[str, bool, bool]]:
+        """The digests due at `now` and not queued yet: (outbox run name, daily, weekly)."""
+        local = now.astimezone(self.config.tz).replace(tzinfo=None)
+        today = local.date()
+        runs = (("daily", schedule.daily_due(local, self.daily_at, self.is_workday(today, language)), True, False),
+                ("weekly", schedule.weekly_due(local, self.weekly_at), False, True))
+        return [(f"{name}:{today.isoformat()}", daily, weekly) for name, due, daily, weekly in runs
+                if due and not self.outbox.has_message(f"{name}:{today.isoformat()}")]
+
+    def wants_plan(self, now: datetime, language: str) -> bool:
+        """Whether a cycle at `now` must be planned in full because a digest is due (see Syncer's memo)."""
+        return bool(self._due_runs(now, language))
+
     def on_sync(self, plan: Plan, now: datetime | None = None) -> int:
         """Queue the digests that are due at `now` and were not queued yet; return deliveries queued."""
         now = now or self.clock()
-        local = now.astimezone(self.config.tz).replace(tzinfo=None)
-        today = local.date()
+        today = self._today(now)
         queued = 0
         language = plan.workbook.language if plan.workbook is not None else self.config.template
-        runs = (("daily", schedule.daily_due(local, self.daily_at, self.is_workday(today, language)), True, False),
-                ("weekly", schedule.weekly_due(local, self.weekly_at), False, True))
-        for name, due, daily, weekly in runs:
-            run = f"{name}:{today.isoformat()}"
-            if not due or self.outbox.has_message(run):
-                continue
+        for run, daily, weekly in self._due_runs(now, language):
             deliveries = [d for a in self.digests(plan, today, daily=daily, weekly=weekly)
                           for d in a.deliveries()]
             queued += self.outbox.add(deliveries, now, once=run)
-            log.info("%s digest: %s messages queued", name, queued)
+            log.info("%s digest: %s messages queued", run.split(":")[0], queued)
             if daily:
                 self.outbox.prune(now)
         return self._queued(queued)

@@ -126,7 +126,7 @@ class ExcelStore(Store):
         found = {key: TabData(title, [list(r) for r in rows[title]]) for key, title in wanted.items()}
         return Snapshot(found, version=version, titles=self._titles)
 
-    def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
+    def write(self, snapshot: Snapshot, batch: WriteBatch) -> bool:
         """Apply the batch unless something it relies on changed; a person's unrelated save is kept, not refused.
 
         When the file was saved by someone else since the read, it is read again and the batch is applied to
@@ -152,16 +152,17 @@ class ExcelStore(Store):
                 raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
             edits = plan_edits(batch, titles, current)
             if not edits and not batch.charts:
-                return
+                return False
             try:
-                self._write_in_place(edits, batch, titles, version)
+                return self._write_in_place(edits, batch, titles, version)
             except NotSurgical as exc:
                 log.info("writing %s whole with openpyxl: %s", self.path, exc)
                 self._write_whole(snapshot, batch)
+                return True
 
     def _write_in_place(self, edits, batch: WriteBatch, titles: dict[str, str],
-                        version: tuple[int, int, int]) -> None:
-        """Re-write only the parts that change; raise NotSurgical before touching the file when it cannot."""
+                        version: tuple[int, int, int]) -> bool:
+        """Re-write only the parts that change (False: none did); raise NotSurgical before touching the file."""
         with open(self.path, "rb") as fh:
             st = os.fstat(fh.fileno())
             if (st.st_mtime_ns, st.st_size, st.st_ino) != version:
@@ -169,7 +170,7 @@ class ExcelStore(Store):
             data = fh.read()
         rewritten = rewrite(data, edits, batch.charts, titles)
         if rewritten is None:
-            return
+            return False
         new, parts = rewritten
 
         def save(tmp: str) -> None:
@@ -183,6 +184,7 @@ class ExcelStore(Store):
             raise
         self._rows.update(edits.rows)
         self._version = written
+        return True
 
     def _write_whole(self, snapshot: Snapshot, batch: WriteBatch) -> None:
         """Load the workbook with openpyxl, apply the batch and save it whole (charts created, calcChain, …)."""

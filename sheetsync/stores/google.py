@@ -142,10 +142,10 @@ class GoogleStore(Store):
         with self._lock:
             return self._read(tabs)
 
-    def write(self, snapshot: Snapshot, batch: WriteBatch) -> None:
+    def write(self, snapshot: Snapshot, batch: WriteBatch) -> bool:
         """Re-read what the plan relies on in one batchGet, then apply the batch in one batchUpdate."""
         with self._lock:
-            self._write(snapshot, batch)
+            return self._write(snapshot, batch)
 
     def setup(self, layout: Layout) -> list[str]:
         """Add missing tabs, columns, formats, dropdown, rules, protection and chart in one batchUpdate."""
@@ -198,10 +198,13 @@ class GoogleStore(Store):
             targets[key] = make_target(key, sheet, data, meta.zone, self.config.tz)
         return targets
 
-    def _write(self, snapshot: Snapshot, batch: WriteBatch, depth: int = 0) -> None:
-        """Guard re-read, fenced batchUpdate (retried, the guards re-checked before every try), verify, repair."""
+    def _write(self, snapshot: Snapshot, batch: WriteBatch, depth: int = 0) -> bool:
+        """Guard re-read, fenced batchUpdate (retried, the guards re-checked before every try), verify, repair.
+
+        Returns False when nothing needed writing.
+        """
         if not batch:
-            return
+            return False
         check_batch(snapshot, batch)
         keys = ({c.tab for c in batch.cells} | {g.tab for g in batch.guards} | set(batch.appends)
                 | set(batch.replace) | {c.tab for c in batch.charts})
@@ -211,7 +214,7 @@ class GoogleStore(Store):
             attempt += 1
             fences, fence, requests = self._requests(batch, targets)
             if not requests:
-                return  # the sheet already holds everything the batch asks for: no re-read, no write
+                return False  # the sheet already holds everything the batch asks for: no re-read, no write
             self._check_guards(batch, targets)
             requests = fence + requests
             try:
@@ -229,6 +232,7 @@ class GoogleStore(Store):
                 self.http.wait(exc.delay)
         if fences:
             self._verify_and_repair(snapshot, batch, targets, fences, depth)
+        return True
 
     def _check_guards(self, batch: WriteBatch, targets: dict[str, Target]) -> None:
         """Re-read what the plan relies on in one batchGet; StoreConflict when anything moved."""
