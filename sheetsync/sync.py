@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config
 from .core.attention import SetAside
@@ -205,8 +205,9 @@ class Syncer:
                 self.state.save(last_sync_error=str(exc) or type(exc).__name__, last_sync_error_at=now.isoformat())
                 raise
             after = self._sent()
-            took = {"last_sync": now.isoformat(), "last_sync_seconds": round(time.monotonic() - started, 3),
-                    "last_sync_requests": None if sent is None or after is None else after - sent}
+            took: dict[str, Any] = {
+                "last_sync": now.isoformat(), "last_sync_seconds": round(time.monotonic() - started, 3),
+                "last_sync_requests": None if sent is None or after is None else after - sent}
             if done.recalled:
                 self.state.save(**took)
                 log.debug("sync: nothing changed since the last cycle; nothing planned")
