@@ -30,19 +30,32 @@ def decision_of(opp: Opportunity) -> str | None:
         return None
 
 
+class Managers:
+    """Who approves for each owner, looked up by folded name (built once per cycle, not once per deal)."""
+
+    def __init__(self, team: Sequence[Rep]) -> None:
+        self.reps: dict[str, Rep] = {}
+        for rep in team:
+            self.reps.setdefault(normalize(rep.name), rep)
+        managers = [r.name for r in team if normalize(r.role) in MANAGER_ROLES]
+        self.only = managers[0] if len(managers) == 1 else ""
+
+    def of(self, owner: str) -> str:
+        """The owner's Manager from Team, else the one person whose Role is manager; '' when unknown."""
+        rep = self.reps.get(normalize(owner))
+        return rep.manager if rep is not None and rep.manager else self.only
+
+
 def manager_for(owner: str, team: Sequence[Rep]) -> str:
     """The owner's Manager from Team, else the one person whose Role is manager; '' when unknown."""
-    rep = next((r for r in team if normalize(r.name) == normalize(owner)), None)
-    if rep is not None and rep.manager:
-        return rep.manager
-    managers = [r.name for r in team if normalize(r.role) in MANAGER_ROLES]
-    return managers[0] if len(managers) == 1 else ""
+    return Managers(team).of(owner)
 
 
 def awaiting_notes(opps: Sequence[Opportunity], pipeline: Pipeline, team: Sequence[Rep],
                    language: str = "en") -> dict[int, str]:
     """Status notes (by sheet row) for deals waiting in a gated stage: 'Awaiting approval (Manager)'."""
     notes: dict[int, str] = {}
+    managers = Managers(team)
     for opp in opps:
         stage = pipeline.find(opp.cells.get("stage"))
         if stage is None or not stage.is_open or not stage.needs_approval:
@@ -52,7 +65,7 @@ def awaiting_notes(opps: Sequence[Opportunity], pipeline: Pipeline, team: Sequen
         except v.ValueProblem:
             continue  # unreadable: validation already says how to fix it
         if decision in (None, PENDING):
-            manager = manager_for(opp.owner, team) or say("discipline.the_manager", language)
+            manager = managers.of(opp.owner) or say("discipline.the_manager", language)
             notes[opp.row] = say("discipline.awaiting", language, manager=manager)
     return notes
 
@@ -61,11 +74,12 @@ def to_managers(due: Sequence[Reminder], opps: Sequence[Opportunity], team: Sequ
                 language: str = "en") -> list[Reminder]:
     """Send 'awaiting approval' reminders to the owner's Manager instead of the owner; keep the owner order."""
     by_id = {o.id: o for o in opps if o.id}
+    managers = Managers(team)
     out = []
     for r in due:
         opp = by_id.get(r.id)
         if r.kind == APPROVAL and opp is not None and decision_of(opp) in (None, PENDING):
-            manager = manager_for(opp.owner, team)
+            manager = managers.of(opp.owner)
             if manager:
                 r = replace(r, owner=manager, reason=say("discipline.approve", language, stage=r.stage,
                                                          owner=opp.owner or "-"))

@@ -42,12 +42,21 @@ _EN_SUFFIXES = re.compile(
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 
 
+_CN_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})")
+"""A mainland mobile as most people type it (13800138000, 138 0013 8000, 138-0013-8000, +86 138 0013 8000)."""
+
+
 @lru_cache(maxsize=65536)
 def phone_identity(raw: str, region: str = "CN") -> str:
     """A phone number as E.164 when it parses for `region`, else its last 11 digits; '' when there is none."""
     raw = raw.strip()
     if not raw:
         return ""
+    if region == "CN":
+        # What phonenumbers answers for the commonest shape, without its cost (179 is a carrier prefix it strips)
+        mobile = _CN_MOBILE.fullmatch(raw)
+        if mobile is not None and mobile.group(1) != "179":
+            return "+86" + "".join(mobile.groups())
     try:
         number = phonenumbers.parse(raw, region or None)
         if phonenumbers.is_possible_number(number):
@@ -137,6 +146,9 @@ class DuplicateIndex:
 
     def identities(self, opp: Opportunity) -> list[tuple[str, str]]:
         """The (signal, key) pairs an opportunity can be found by."""
+        return opp.derived(("identities", self.region), self._identities)
+
+    def _identities(self, opp: Opportunity) -> list[tuple[str, str]]:
         found = [(PHONE, phone_identity(opp.text("phone"), self.region)), (EMAIL, email_identity(opp.text("email"))),
                  (NAME, company_identity(opp.text("customer")))]
         return [(signal, key) for signal, key in found if key]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from ..ports import Cell
 from . import values as v
 from .schema import OPPORTUNITIES, HeaderMap, LayoutError, column_for, normalize
+
+R = TypeVar("R")
 
 OPEN, WON, LOST = "open", "won", "lost"
 _OUTCOMES = {OPEN: OPEN, "": OPEN, "进行中": OPEN, "跟进中": OPEN, WON: WON, "赢单": WON, "成交": WON,
@@ -300,21 +303,96 @@ def read_followups(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Follow
     ) for row_no, row in body_rows(rows)]
 
 
-@dataclass
+_UNREAD = object()
+
+
+class Cells(dict[str, Cell]):
+    """An opportunity's cells by column key, remembering each cell's text and date until any cell changes.
+
+    A cycle asks for the same few cells of every row dozens of times (its ID, owner, stage, dates); reading
+    each once keeps a cycle's cost per row flat. Every way of changing the dict forgets what was read.
+    """
+
+    __slots__ = ("texts", "dates", "derived")
+
+    def __init__(self, *args: object, **kwargs: Cell) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._forget()
+
+    def _forget(self) -> None:
+        self.texts: dict[str, str] = {}
+        self.dates: dict[str, date | None] = {}
+        self.derived: dict[object, object] = {}
+        """Anything else worked out from the cells alone (e.g. duplicates' identities), by who asked."""
+
+    def __setitem__(self, key: str, value: Cell) -> None:
+        super().__setitem__(key, value)
+        self._forget()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._forget()
+
+    def __ior__(self, other):  # type: ignore[no-untyped-def, override, misc]
+        self.update(other)
+        return self
+
+    def update(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def, override]
+        super().update(*args, **kwargs)
+        self._forget()
+
+    def setdefault(self, key: str, default: Cell = None) -> Cell:  # type: ignore[override]
+        self._forget()
+        return super().setdefault(key, default)
+
+    def pop(self, key: str, *default):  # type: ignore[no-untyped-def, override]
+        self._forget()
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Cell]:
+        self._forget()
+        return super().popitem()
+
+    def clear(self) -> None:
+        super().clear()
+        self._forget()
+
+
+@dataclass(slots=True)
 class Opportunity:
     """One row of Opportunities: its sheet row number and raw cells by column key."""
 
     row: int
     cells: dict[str, Cell]
 
+    def __post_init__(self) -> None:
+        if type(self.cells) is not Cells:
+            self.cells = Cells(self.cells)
+
     def text(self, key: str) -> str:
-        return v.text(self.cells.get(key))
+        cells = self.cells
+        found = cells.texts.get(key)  # type: ignore[attr-defined]
+        if found is None:
+            found = cells.texts[key] = v.text(cells.get(key))  # type: ignore[attr-defined]
+        return found
 
     def blank(self, key: str) -> bool:
         return v.is_blank(self.cells.get(key))
 
     def date(self, key: str) -> date | None:
-        return _lenient(v.parse_date, self.cells.get(key))
+        cells = self.cells
+        found = cells.dates.get(key, _UNREAD)  # type: ignore[attr-defined]
+        if found is _UNREAD:
+            found = cells.dates[key] = _lenient(v.parse_date, cells.get(key))  # type: ignore[attr-defined]
+        return found  # type: ignore[return-value]
+
+    def derived(self, name: object, work: Callable[[Opportunity], R]) -> R:
+        """`work(self)`, remembered under `name` until a cell changes (`work` must read only the cells)."""
+        memo = self.cells.derived  # type: ignore[attr-defined]
+        found = memo.get(name, _UNREAD)
+        if found is _UNREAD:
+            found = memo[name] = work(self)
+        return found  # type: ignore[no-any-return]
 
     @property
     def id(self) -> str:
@@ -334,7 +412,7 @@ def read_opportunities(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Op
     keys = {i: key for key, i in hm.index.items()}
     for i, header in enumerate(hm.headers):
         keys.setdefault(i, normalize(header))
-    return [Opportunity(row_no, {keys[i]: cell for i, cell in enumerate(row) if i in keys})
+    return [Opportunity(row_no, Cells({keys[i]: cell for i, cell in enumerate(row) if i in keys}))
             for row_no, row in body_rows(rows)]
 
 

@@ -317,12 +317,13 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
         if opp_id in new_seen:
             new_seen[opp_id]["_skipped"] = gate
     reviewed = [*wb.history, *new_entries(history)]
-    grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, history=reviewed)
+    reviewed_paths = paths(wb.opportunities, reviewed, wb.pipeline)
+    grid = build_summary(wb.opportunities, wb.pipeline, wb.team, due, now, language, all_paths=reviewed_paths)
     shown = snapshot.tabs.get("summary")
     if shown is not None:
         keep_unchanged_stamp(shown.rows, grid.rows)
     trend = trends_row(wb.trends, wb.maps.get("trends"), wb.opportunities, wb.pipeline,
-                       paths(wb.opportunities, reviewed, wb.pipeline), now, trend_period, language)
+                       reviewed_paths, now, trend_period, language)
     w.batch.cells.extend(trend.header)
     if trend.rows:
         w.batch.appends["trends"] = trend.rows

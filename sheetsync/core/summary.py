@@ -141,12 +141,16 @@ class _Grid:
 
 def build_summary(opps: Sequence[Opportunity], pipeline: Pipeline, team: Sequence[Rep],
                   reminders: Sequence[Reminder], now: datetime, language: str = "en", *,
-                  history: Iterable[Entry] = ()) -> SummaryGrid:
-    """Build the Summary tab's rows, formats and charts from the opportunities, History, team and reminders."""
+                  history: Iterable[Entry] = (), all_paths: Sequence[Path] | None = None) -> SummaryGrid:
+    """Build the Summary tab's rows, formats and charts from the opportunities, History, team and reminders.
+
+    `all_paths` is review.paths(opps, history, pipeline) when the caller has it already.
+    """
     words = words_for(language)
     today = now.date()
     staged = [(opp, pipeline.find(opp.cells.get("stage"))) for opp in opps]
-    all_paths = paths(opps, history, pipeline)
+    if all_paths is None:
+        all_paths = paths(opps, history, pipeline)
     grid = _Grid(amount_kind(language))
     grid.add([words["title"]], bold=True)
     grid.add([str(words["updated"]).format(now=now.strftime("%Y-%m-%d %H:%M"))])
