@@ -8,6 +8,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Collection, Mapping
+from functools import partial
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -26,11 +27,11 @@ from ..template import Layout
 from .excel_cells import last_row, set_cell
 from .excel_edits import plan_edits
 from .excel_layout import apply_layout
-from .excel_read import ValuesReader
 from .excel_safety import TEMP_SUFFIX, check_layout, check_rows, check_writable, remove_stale_temp_files, temp_prefix
 from .excel_sheet import column_letter
 from .excel_surgical import integer_step, rewrite
 from .excel_values import normal
+from .excel_version import UNREADABLE, LazyTab, Loaded, Version
 from .excel_zip import NotSurgical
 from .safety import check_batch, check_xlsx
 
@@ -39,12 +40,15 @@ log = logging.getLogger(__name__)
 BOLD_FONT = Font(bold=True)
 
 
-def _version(path: Path) -> tuple[int, int, int] | None:
+def _stamp(st: os.stat_result) -> Version:
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _version(path: Path) -> Version | None:
     try:
-        st = path.stat()
+        return _stamp(path.stat())
     except FileNotFoundError:
         return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 class ExcelStore(Store):
@@ -54,11 +58,11 @@ class ExcelStore(Store):
         self.path = Path(path)
         self.named = dict(named or {})
         """Tab titles the config names for schema tabs (e.g. opportunities -> 商机列表)."""
-        self._rows: dict[str, list[list[Cell]]] = {}
-        """Rows by tab title as the file at `_version` holds them (normalised); kept across reads and writes."""
-        self._titles: tuple[str, ...] = ()
-        self._version: tuple[int, int, int] | None = None
-        self._lock = threading.Lock()
+        self._known: Loaded | None = None
+        """The file's version last read or written, with the rows parsed from it so far; kept across reads and
+        writes (a write carries the rows of the tabs it did not touch over to the version it makes)."""
+        self._lock = threading.RLock()
+        """Re-entrant: a snapshot's rows may be parsed from inside `write`, which holds it."""
         self._swept = False
         """Whether temporary files left by a killed save were looked for (once, at the first read)."""
 
@@ -73,58 +77,73 @@ class ExcelStore(Store):
         return StoreError(f"The workbook {self.path} does not exist: run `sheetsync init` to create it, "
                           "or set `workbook` in sheetsync.toml to the right path.")
 
-    def _values(self, titles: Collection[str]) -> tuple[dict[str, list[list[Cell]]], tuple[int, int, int]]:
-        """Rows of the given tabs as the file holds them now, parsing only tabs not cached for this version."""
+    def _current(self) -> Loaded:
+        """The file as it is on disk now: the version already known when it is unchanged, else read afresh."""
         version = _version(self.path)
         if version is None:
             raise self._missing()
-        if version != self._version:
-            self._rows, self._titles, self._version = {}, (), None
-        if not self._titles or any(t not in self._rows for t in titles):
+        if self._known is not None and self._known.version == version:
+            return self._known
+        self._known = None
+        try:
+            with open(self.path, "rb") as fh:
+                before = _stamp(os.fstat(fh.fileno()))
+                data = fh.read()
+                after = _stamp(os.fstat(fh.fileno()))
+        except FileNotFoundError as exc:
+            raise self._missing() from exc
+        except OSError as exc:
+            raise self._unreadable(exc) from exc
+        if before != after:
+            raise StoreConflict(f"{self.path} was saved by someone else while sheetsync was reading it.")
+        try:
+            self._known = Loaded(data, before)
+        except (CalamineError, *UNREADABLE) as exc:
+            raise self._unreadable(exc) from exc
+        return self._known
+
+    def _rows_of(self, known: Loaded, title: str) -> list[list[Cell]]:
+        """A tab's rows in the version `known` (the store's own list: copy before handing it out)."""
+        with self._lock:
             try:
-                reader = ValuesReader(self.path)
-            except FileNotFoundError as exc:
-                raise self._missing() from exc
-            except (CalamineError, OSError, ValueError) as exc:
-                raise self._unreadable(exc) from exc
-            try:
-                if _version(self.path) != version:
-                    raise StoreConflict(f"{self.path} was saved by someone else while sheetsync was reading it.")
-                self._titles = tuple(reader.titles)
-                for title in (t for t in titles if t in self._titles and t not in self._rows):
-                    self._rows[title] = reader.rows(title)
+                return known.rows_of(title)
             except CalamineError as exc:
                 raise self._unreadable(exc) from exc
-            finally:
-                reader.close()
-            self._version = version
-        return {t: self._rows[t] for t in titles if t in self._rows}, version
+
+    def _copy_of(self, known: Loaded, title: str) -> list[list[Cell]]:
+        return [list(r) for r in self._rows_of(known, title)]
+
+    def _values(self, titles: Collection[str]) -> tuple[dict[str, list[list[Cell]]], Version]:
+        """Rows of the given tabs as the file holds them now, parsing only tabs not parsed for this version."""
+        known = self._current()
+        return {t: self._rows_of(known, t) for t in titles if t in known.titles}, known.version
 
     def read(self, tabs: Collection[str] | None = None) -> Snapshot:
         with self._lock:
             return self._read(tabs)
 
     def _read(self, tabs: Collection[str] | None) -> Snapshot:
+        """Titles and fingerprint now; each tab's rows when the caller first uses them (from the same bytes)."""
         if not self._swept:
             self._swept = True
             remove_stale_temp_files(self.path)
         for attempt in range(3):
             try:
-                self._values(())
-                wanted = {}
-                for tab in TABS:
-                    if tabs is not None and tab.key not in tabs:
-                        continue
-                    title = find_tab(tab, self._titles, self.named)
-                    if title is not None:
-                        wanted[tab.key] = title
-                rows, version = self._values(list(wanted.values()))
+                known = self._current()
                 break
             except StoreConflict:
                 if attempt == 2:
                     raise
-        found = {key: TabData(title, [list(r) for r in rows[title]]) for key, title in wanted.items()}
-        return Snapshot(found, version=version, titles=self._titles)
+        wanted = {}
+        for tab in TABS:
+            if tabs is not None and tab.key not in tabs:
+                continue
+            title = find_tab(tab, known.titles, self.named)
+            if title is not None:
+                wanted[tab.key] = title
+        found: dict[str, TabData] = {key: LazyTab(title, partial(self._copy_of, known, title))
+                                     for key, title in wanted.items()}
+        return Snapshot(found, version=known.version, titles=known.titles, fingerprint=known.fingerprint(wanted))
 
     def write(self, snapshot: Snapshot, batch: WriteBatch) -> bool:
         """Apply the batch unless something it relies on changed; a person's unrelated save is kept, not refused.
@@ -160,15 +179,15 @@ class ExcelStore(Store):
                 self._write_whole(snapshot, batch)
                 return True
 
-    def _write_in_place(self, edits, batch: WriteBatch, titles: dict[str, str],
-                        version: tuple[int, int, int]) -> bool:
-        """Re-write only the parts that change (False: none did); raise NotSurgical before touching the file."""
-        with open(self.path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if (st.st_mtime_ns, st.st_size, st.st_ino) != version:
-                raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
-            data = fh.read()
-        rewritten = rewrite(data, edits, batch.charts, titles)
+    def _write_in_place(self, edits, batch: WriteBatch, titles: dict[str, str], version: Version) -> bool:
+        """Re-write only the parts that change (False: none did); raise NotSurgical before touching the file.
+
+        Works on the bytes of the version just checked (`_values`); the save checks the version again.
+        """
+        known = self._known
+        if known is None or known.version != version:
+            raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
+        rewritten = rewrite(known.data, edits, batch.charts, titles)
         if rewritten is None:
             return False
         new, parts = rewritten
@@ -180,10 +199,12 @@ class ExcelStore(Store):
         try:
             written = self._save_atomically(save, version, parts)
         except BaseException:
-            self._rows, self._version = {}, None
+            self._known = None
             raise
-        self._rows.update(edits.rows)
-        self._version = written
+        try:
+            self._known = Loaded(new, written, {**known.rows, **edits.rows})
+        except (CalamineError, *UNREADABLE):  # pragma: no cover - the copy just passed check_xlsx
+            self._known = None
         return True
 
     def _write_whole(self, snapshot: Snapshot, batch: WriteBatch) -> None:
@@ -198,7 +219,7 @@ class ExcelStore(Store):
             self._apply(wb, snapshot, batch)
             self._save_atomically(wb.save, snapshot.version)
         finally:
-            self._rows, self._version = {}, None
+            self._known = None
 
     @staticmethod
     def _check_guards(snapshot: Snapshot, guards: list[Guard]) -> None:
@@ -272,7 +293,7 @@ class ExcelStore(Store):
             return 0o666 & ~umask
 
     def _save_atomically(self, save: Callable[[str], None], expected: object,
-                         changed: Collection[str] | None = None) -> tuple[int, int, int]:
+                         changed: Collection[str] | None = None) -> Version:
         """Write through `save` to a temp file beside the workbook, then swap it in; return the new version.
 
         `changed` names the parts the save re-wrote when every other part was copied as it was.
@@ -328,5 +349,5 @@ class ExcelStore(Store):
                 try:
                     self._save_atomically(wb.save, version)
                 finally:
-                    self._rows, self._version = {}, None
+                    self._known = None
             return changes

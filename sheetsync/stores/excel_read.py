@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from io import BytesIO
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -14,8 +15,12 @@ from .excel_values import normal_rows
 class ValuesReader:
     """One open workbook file; reads the tabs asked for, each once."""
 
-    def __init__(self, path: Path | str) -> None:
-        self._book = CalamineWorkbook.from_path(str(path))
+    def __init__(self, source: Path | str | bytes) -> None:
+        """`source` is the file's path or its bytes (one version of it, read once)."""
+        if isinstance(source, bytes):
+            self._book = CalamineWorkbook.from_filelike(BytesIO(source))
+        else:
+            self._book = CalamineWorkbook.from_path(str(source))
 
     @property
     def titles(self) -> list[str]:

@@ -76,6 +76,8 @@ class WorkbookParts:
         self.epoch = datetime(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") else \
             datetime(1899, 12, 30)
         self.sheets: dict[str, str] = {}
+        self.titles = tuple(sheet.get("name", "") for sheet in tree.iter(f"{_MAIN}sheet"))
+        """Every tab title in workbook order (worksheets, chart sheets and any other kind)."""
         for sheet in tree.iter(f"{_MAIN}sheet"):
             rel = rels.get(sheet.get(_ODR, ""))
             if rel is not None and rel[0] == "worksheet":

@@ -6,6 +6,7 @@ Every other part is copied byte for byte, compressed as it was, so what sheetsyn
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zipfile
 import zlib
@@ -35,6 +36,21 @@ class Package:
             raise NotSurgical(str(exc)) from exc
         self.infos = self._zip.infolist()
         self.names = {i.filename for i in self.infos}
+
+    def digest(self, *extra: str) -> str:
+        """A digest of every part's name, CRC-32 and size as the zip's table of contents lists them (nothing is
+        decompressed), and of `extra`. Document properties (docProps/: author, last saved) are left out.
+
+        The CRC is of the uncompressed part, so the same contents compressed differently digest the same.
+        """
+        h = hashlib.blake2b(digest_size=16)
+        for info in sorted(self.infos, key=lambda i: i.filename):
+            if not info.filename.startswith("docProps/"):
+                h.update(b"%s\0%d\0%d\n" % (info.filename.encode("utf-8", "surrogateescape"), info.CRC,
+                                             info.file_size))
+        for text in extra:
+            h.update(b"\1" + text.encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
 
     def read(self, name: str) -> bytes:
         if name not in self.names:

@@ -1,0 +1,91 @@
+"""One version of the workbook file as the store knows it: its bytes, its tab titles and fingerprint (from the
+zip's table of contents and the small workbook part), and the rows of each tab, parsed only when first used.
+
+A steady cycle that finds the fingerprint it already planned from never parses a worksheet.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+
+from ..ports import Cell, TabData
+from .excel_read import ValuesReader
+from .excel_surgical import WorkbookParts
+from .excel_zip import NotSurgical, Package
+
+Version = tuple[int, int, int]
+"""(mtime_ns, size, inode) of the file: someone else's save changes it."""
+
+ROWS_FORMAT = "sheetsync-xlsx-rows-1"
+"""Goes into every fingerprint: change it when the way cells are read or normalised changes, so that a memo
+kept by an older release does not match contents this one would read differently."""
+
+UNREADABLE = (NotSurgical, ET.ParseError, ValueError, KeyError)
+"""What building a Loaded raises for a file that is not a readable .xlsx package (besides CalamineError)."""
+
+
+class Loaded:
+    """The bytes of one version of the file and what has been parsed from them so far."""
+
+    def __init__(self, data: bytes, version: Version, rows: Mapping[str, list[list[Cell]]] | None = None) -> None:
+        self.data = data
+        self.version = version
+        self.rows: dict[str, list[list[Cell]]] = dict(rows or {})
+        """Rows by tab title, normalised (see excel_values.normal); never changed in place once stored."""
+        self._package = Package(data)
+        titles = WorkbookParts(self._package).titles
+        self._reader: ValuesReader | None = None
+        if not titles:  # not where the workbook part says: ask the reader, which knows more layouts
+            titles = tuple(self._open().titles)
+        self.titles: tuple[str, ...] = titles
+
+    def fingerprint(self, wanted: Mapping[str, str]) -> str:
+        """What the tabs `wanted` (schema key -> title) hold in this version, without decompressing anything."""
+        return self._package.digest(ROWS_FORMAT, *(f"{key}={title}" for key, title in sorted(wanted.items())))
+
+    def _open(self) -> ValuesReader:
+        if self._reader is None:
+            self._reader = ValuesReader(self.data)
+        return self._reader
+
+    def rows_of(self, title: str) -> list[list[Cell]]:
+        """A tab's rows, parsed from the bytes the first time they are asked for (CalamineError when broken)."""
+        found = self.rows.get(title)
+        if found is None:
+            found = self.rows[title] = self._open().rows(title)
+            if self._reader is not None and all(t in self.rows for t in self.titles):
+                self._reader.close()
+                self._reader = None
+        return found
+
+
+class LazyTab(TabData):
+    """A tab whose rows are parsed the first time `rows` is used; its title is known at once."""
+
+    def __init__(self, title: str, load: Callable[[], list[list[Cell]]]) -> None:
+        self.title = title
+        self._load: Callable[[], list[list[Cell]]] | None = load
+        self._rows: list[list[Cell]] | None = None
+
+    @property  # type: ignore[override]
+    def rows(self) -> list[list[Cell]]:
+        if self._rows is None:
+            assert self._load is not None
+            self._rows, self._load = self._load(), None
+        return self._rows
+
+    @rows.setter
+    def rows(self, value: list[list[Cell]]) -> None:
+        self._rows, self._load = value, None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TabData):
+            return NotImplemented
+        return (self.title, self.rows) == (other.title, other.rows)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        state = f"{len(self._rows)} rows" if self._rows is not None else "rows not read yet"
+        return f"LazyTab(title={self.title!r}, {state})"
