@@ -47,6 +47,15 @@ def test_typed_mobiles_read_as_phonenumbers_reads_them():
                 assert phone_identity(raw, "CN") == _parsed(raw), raw
 
 
+def test_typed_landlines_read_as_phonenumbers_reads_them():
+    rng = random.Random(12)
+    for area in range(10, 1000, 7):
+        for digits in (7, 8):
+            subscriber = f"{rng.randrange(10 ** (digits - 1), 10 ** digits)}"
+            for raw in (f"0{area}{subscriber}", f"0{area}-{subscriber}", f"0{area} {subscriber}"):
+                assert phone_identity(raw, "CN") == _parsed(raw), raw
+
+
 def test_email_case_does_not_matter():
     assert email_identity(" LiLei@ACME.example ") == email_identity("lilei@acme.example")
 

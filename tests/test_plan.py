@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 
+import pytest
 from conftest import TODAY
 
 from sheetsync.core.plan import plan_sync
-from sheetsync.core.schema import OPPORTUNITIES, PEOPLE, TABS_BY_KEY
+from sheetsync.core.schema import OPPORTUNITIES, PEOPLE, TABS_BY_KEY, LayoutError
 from sheetsync.stores.base import Snapshot, TabData
 from sheetsync.template import load_layout
 
@@ -66,3 +68,18 @@ def test_a_second_cycle_on_its_own_result_writes_no_opportunity_cells():
     second = plan_sync(snap, language="en", now=NOW, cursors=first.cursors, seen=first.seen, new_id=counter())
     assert [c for c in second.batch.cells if c.tab == "opportunities"] == []
     assert second.report.history == 0
+
+
+def test_planning_leaves_the_cycle_collector_as_it_found_it():
+    assert gc.isenabled()
+    plan()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan()
+        assert not gc.isenabled()  # someone who turned it off keeps it off
+    finally:
+        gc.enable()
+    with pytest.raises(LayoutError):
+        plan(Snapshot({}))
+    assert gc.isenabled()  # a plan that fails resumes it too

@@ -84,7 +84,11 @@ def to_managers(due: Sequence[Reminder], opps: Sequence[Opportunity], team: Sequ
                 r = replace(r, owner=manager, reason=say("discipline.approve", language, stage=r.stage,
                                                          owner=opp.owner or "-"))
         out.append(r)
-    out.sort(key=lambda r: (name_key(r.owner, language), r.due, r.id, r.reason))  # as reminders() orders them
+    keys: dict[str, tuple[str, str]] = {}
+    for r in out:
+        if r.owner not in keys:
+            keys[r.owner] = name_key(r.owner, language)
+    out.sort(key=lambda r: (keys[r.owner], r.due, r.id, r.reason))  # as reminders() orders them
     return out
 
 

@@ -76,6 +76,8 @@ def plan_customers(wb: Workbook, stage_since: Mapping[int, date | None], today: 
         done.add(opp.id)
         stage = pipeline.find(opp.cells.get("stage"))
         won = stage is not None and stage.outcome == WON
+        if not won and opp.id not in rows:
+            continue
         wanted: dict[str, Cell] = {
             "customer": opp.text("customer"), "contact": opp.text("contact"), "phone": opp.text("phone"),
             "email": opp.text("email"), "owner": opp.owner, "amount": _amount(opp),

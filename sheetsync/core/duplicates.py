@@ -44,6 +44,8 @@ _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 
 _CN_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})")
 """A mainland mobile as most people type it (13800138000, 138 0013 8000, 138-0013-8000, +86 138 0013 8000)."""
+_CN_LANDLINE = re.compile(r"0([1-9]\d{1,2})[ -]?(\d{7,8})")
+"""A mainland landline with its area code (010-12345678, 0755 1234567, 02112345678)."""
 
 
 @lru_cache(maxsize=65536)
@@ -53,10 +55,13 @@ def phone_identity(raw: str, region: str = "CN") -> str:
     if not raw:
         return ""
     if region == "CN":
-        # What phonenumbers answers for the commonest shape, without its cost (179 is a carrier prefix it strips)
+        # What phonenumbers answers for the commonest shapes, without its cost (179 is a carrier prefix it strips)
         mobile = _CN_MOBILE.fullmatch(raw)
         if mobile is not None and mobile.group(1) != "179":
             return "+86" + "".join(mobile.groups())
+        landline = _CN_LANDLINE.fullmatch(raw)
+        if landline is not None:
+            return "+86" + "".join(landline.groups())
     try:
         number = phonenumbers.parse(raw, region or None)
         if phonenumbers.is_possible_number(number):

@@ -6,13 +6,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..ports import Cell
 from . import values as v
 from .schema import OPPORTUNITIES, HeaderMap, LayoutError, column_for, normalize
 
 R = TypeVar("R")
+_UNREAD: Any = object()
+"""Marks a memo entry not worked out yet (None is a real answer)."""
 
 OPEN, WON, LOST = "open", "won", "lost"
 _OUTCOMES = {OPEN: OPEN, "": OPEN, "进行中": OPEN, "跟进中": OPEN, WON: WON, "赢单": WON, "成交": WON,
@@ -33,9 +35,12 @@ def _read(hm: HeaderMap, row_no: int, row: Sequence[Cell], key: str, parse):
 
 def body_rows(rows: Sequence[Sequence[Cell]]) -> Iterable[tuple[int, Sequence[Cell]]]:
     """(sheet row number, row) for every non-blank row below the header row."""
+    blank = v.is_blank
     for i, row in enumerate(rows[1:], start=2):
-        if any(not v.is_blank(c) for c in row):
-            yield i, row
+        for c in row:
+            if c is not None and not blank(c):
+                yield i, row
+                break
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,10 @@ class Pipeline:
 
     stages: tuple[Stage, ...]
     by_name: dict[str, Stage] = field(repr=False, compare=False)
+    found: dict[str, Stage | None] = field(default_factory=dict, repr=False, compare=False)
+    """Each Stage text already looked up, as typed (a sheet repeats a few spellings thousands of times)."""
+    memo: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Anything else worked out from the stages alone, by who asked (e.g. validate's required fields)."""
 
     @classmethod
     def of(cls, stages: Iterable[Stage]) -> Pipeline:
@@ -76,6 +85,14 @@ class Pipeline:
 
     def find(self, name: object) -> Stage | None:
         """The stage a cell names; blank means the first stage; None when unknown."""
+        if type(name) is str:
+            stage = self.found.get(name, _UNREAD)
+            if stage is _UNREAD:
+                stage = self.found[name] = self._find(name)
+            return stage  # type: ignore[return-value]
+        return self._find(name)
+
+    def _find(self, name: object) -> Stage | None:
         if v.is_blank(name):
             return self.first
         return self.by_name.get(normalize(name))
@@ -303,9 +320,6 @@ def read_followups(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Follow
     ) for row_no, row in body_rows(rows)]
 
 
-_UNREAD = object()
-
-
 class Cells(dict[str, Cell]):
     """An opportunity's cells by column key, remembering each cell's text and date until any cell changes.
 
@@ -404,7 +418,11 @@ class Opportunity:
 
     @property
     def amount(self) -> Decimal | None:
-        return _lenient(v.parse_amount, self.cells.get("amount"))
+        return self.derived("amount", _amount)
+
+
+def _amount(opp: Opportunity) -> Decimal | None:
+    return _lenient(v.parse_amount, opp.cells.get("amount"))  # type: ignore[no-any-return]
 
 
 def read_opportunities(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Opportunity]:
@@ -412,8 +430,8 @@ def read_opportunities(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Op
     keys = {i: key for key, i in hm.index.items()}
     for i, header in enumerate(hm.headers):
         keys.setdefault(i, normalize(header))
-    return [Opportunity(row_no, Cells({keys[i]: cell for i, cell in enumerate(row) if i in keys}))
-            for row_no, row in body_rows(rows)]
+    in_order = [keys[i] for i in range(len(hm.headers))]  # cells beyond the last header are not read
+    return [Opportunity(row_no, Cells(zip(in_order, row, strict=False))) for row_no, row in body_rows(rows)]
 
 
 def phone_key(phone: object) -> str:

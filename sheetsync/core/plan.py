@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+import gc
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -226,7 +229,40 @@ def plan_sync(snapshot: Snapshot, *, language: str, now: datetime, cursors: Mapp
     `workdays` is the calendar proposed follow-ups land on (habits.CALENDARS, or "auto" by language);
     `trend_period` is how often Trends gets a row (review.PERIODS).
     """
-    policy = policy or Policy()
+    with _collector_paused():
+        return _plan(snapshot, language, now, cursors, seen, new_id, history_exclude, attention,
+                     policy or Policy(), reassign_share, workdays, trend_period)
+
+
+_pause = threading.Lock()
+_pausing = 0
+_resume = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold Python's cycle collector while planning: a cycle builds many short-lived objects, none of them
+    in reference cycles, and each full collection would walk every cell of the snapshot again.
+    Nested and concurrent plans share one pause; the collector resumes only if it ran before the first."""
+    global _pausing, _resume
+    with _pause:
+        if _pausing == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pausing += 1
+    try:
+        yield
+    finally:
+        with _pause:
+            _pausing -= 1
+            if _pausing == 0 and _resume:
+                gc.enable()
+
+
+def _plan(snapshot: Snapshot, language: str, now: datetime, cursors: Mapping[str, Any],
+          seen: Mapping[str, Mapping[str, Any]], new_id: NewId, history_exclude: Sequence[str],
+          attention: Sequence[SetAside], policy: Policy, reassign_share: float | None, workdays: str,
+          trend_period: str) -> Plan:
     wb = read_workbook(snapshot, language)
     if policy.handover_from:
         check_handover(wb.team, policy.handover_from, policy.handover_to)

@@ -117,7 +117,11 @@ def reminders(opps: Sequence[Opportunity], pipeline: Pipeline, today: date, *,
                 continue
             found.append(Reminder(due, owner_label(opp.owner, language), opp.id, opp.text("customer"),
                                   stage_name, reason, max((today - due).days, 0), kind))
-    found.sort(key=lambda r: (name_key(r.owner, language), r.due, r.id, r.reason))
+    keys: dict[str, tuple[str, str]] = {}
+    for r in found:
+        if r.owner not in keys:
+            keys[r.owner] = name_key(r.owner, language)
+    found.sort(key=lambda r: (keys[r.owner], r.due, r.id, r.reason))
     return found
 
 

@@ -97,7 +97,10 @@ def validate(opp: Opportunity, pipeline: Pipeline, labels: Mapping[str, str], la
 
     missing_for_stage = []
     if stage is not None:
-        for key, since in required_fields(pipeline, stage).items():
+        required = pipeline.memo.get(("required", stage.name))
+        if required is None:
+            required = pipeline.memo[("required", stage.name)] = required_fields(pipeline, stage)
+        for key, since in required.items():
             if opp.blank(key) and key not in ("customer", "contact"):
                 missing_for_stage.append((key, since))
 
@@ -155,17 +158,13 @@ class _Check:
         if v.email_problem(cells.get("email")):
             self.say("email", field=self.label("email"), value=raw("email"))
         for key in DATE_KEYS:
-            try:
-                v.parse_date(cells.get(key))
-            except v.ValueProblem:
+            if self.opp.date(key) is None and not self.opp.blank(key):  # filled, yet no date
                 self.say("date", field=self.label(key), value=raw(key))
-        try:
-            amount = v.parse_amount(cells.get("amount"))
-        except v.ValueProblem:
+        amount = self.opp.amount
+        if amount is None and not self.opp.blank("amount"):
             self.say("amount", field=self.label("amount"), value=raw("amount"))
-        else:
-            if amount is not None and amount < 0:
-                self.say("negative", field=self.label("amount"), value=raw("amount"))
+        elif amount is not None and amount < 0:
+            self.say("negative", field=self.label("amount"), value=raw("amount"))
         try:
             approval_decision(cells.get("approval"))
         except v.ValueProblem:

@@ -252,6 +252,7 @@ def phone_problem(value: object) -> str | None:
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\].]{2,}$")
 
 
+@memo
 def email_problem(value: object) -> str | None:
     """Why an email address is malformed, or None when it looks deliverable."""
     if is_blank(value):

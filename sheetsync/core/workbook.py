@@ -102,7 +102,17 @@ class Workbook:
     def rows_of(self, tab: str, rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
         """Rows given in the schema's column order, rearranged into the tab's own header order."""
         keys = [c.key for c in TABS_BY_KEY[tab].columns]
-        return [self.row_of(tab, dict(zip(keys, row, strict=True))) for row in rows]
+        hm = self.maps[tab]
+        moves = [(hm.index[key], at) for at, key in enumerate(keys) if key in hm.index]
+        out = []
+        for row in rows:
+            if len(row) != len(keys):
+                raise ValueError(f"{tab}: {len(row)} values for {len(keys)} columns")
+            cells: list[Cell] = [None] * len(hm.headers)
+            for to, at in moves:
+                cells[to] = row[at]
+            out.append(cells)
+        return out
 
     def col(self, tab: str, key: str) -> int:
         return self.maps[tab].index[key]
