@@ -14,6 +14,8 @@ from conftest import NOW
 from sheetsync.state import State
 from sheetsync.stores.base import CellWrite, WriteBatch
 from sheetsync.stores.excel import ExcelStore
+from sheetsync.stores.excel_sheet import SheetEdit, SheetXml
+from sheetsync.stores.safety import UnsafeWrite, check_fragment
 from sheetsync.sync import Syncer
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -203,3 +205,50 @@ def test_what_the_store_remembers_is_what_a_fresh_read_finds(excel, config):
     finally:
         state.close()
     assert excel.store.read() .tabs == ExcelStore(excel.store.path).read().tabs
+
+
+def _sheet(rows: list[int]) -> bytes:
+    body = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>row {r}</t></is></c></row>\n' for r in rows)
+    return (f'<worksheet {NS}><dimension ref="A1:A{max(rows)}"/><sheetData>{body}</sheetData>'
+            '<pageMargins left="0.7"/></worksheet>').encode()
+
+
+def _text(row: int, col: int, value: object, style: int | None) -> bytes | None:
+    return None if value is None else f'<c r="{chr(65 + col)}{row}" t="inlineStr"><is><t>{value}</t></is></c>'.encode()
+
+
+@pytest.mark.parametrize("numbers", [
+    [1], [3], [2500], [2501], [2600], [1, 2, 3], [7, 1999, 2001, 2600], list(range(1, 200, 3)),
+])
+def test_rows_found_by_bisecting_a_part_sheetsync_wrote_land_where_a_full_index_puts_them(numbers):
+    xml = _sheet([r for r in range(2, 2501) if r % 7])  # 2,142 rows with gaps, ~180 KB
+    edit = SheetEdit()
+    for n in numbers:
+        edit.set(n, 1, f"new {n}")
+    if numbers[0] % 7:
+        edit.drop.add(numbers[0] + 1 if (numbers[0] + 1) % 7 else numbers[0] + 2)
+    indexed, bisected = SheetXml(xml), SheetXml(xml, ordered=True)
+    assert bisected.apply(edit, _text) == indexed.apply(edit, _text)
+    assert row_numbers(bisected.apply(edit, _text)) == sorted(row_numbers(bisected.apply(edit, _text)))
+
+
+def test_a_row_that_would_not_parse_is_refused_before_anything_is_written():
+    check_fragment(b'<row r="2"><c r="A2"><v>1</v></c></row>', "xl/worksheets/sheet1.xml")
+    with pytest.raises(UnsafeWrite, match="sheet1.xml: the new rows would not open"):
+        check_fragment(b'<row r="2"><c r="A2"><v>1</v></row>', "xl/worksheets/sheet1.xml")
+
+
+def test_writes_in_a_row_from_one_store_read_back_as_a_fresh_store_reads_them(excel, config):
+    state = State(config.state_path)
+    try:
+        syncer = Syncer(excel.store, config, state, clock=lambda: NOW)
+        syncer.run_cycle()
+        for i in range(3):
+            excel.store.write(excel.store.read(), WriteBatch(
+                cells=[CellWrite("opportunities", 3, 10, f"need {i}")],
+                appends={"opportunities": [[None, None, None, f"Flush Co {i}"]]}))
+    finally:
+        state.close()
+    assert excel.store.read().tabs == ExcelStore(excel.store.path).read().tabs
+    rows = ExcelStore(excel.store.path).read().tabs["opportunities"].rows
+    assert [r[3] for r in rows[-3:]] == ["Flush Co 0", "Flush Co 1", "Flush Co 2"] and rows[2][10] == "need 2"

@@ -187,22 +187,22 @@ class ExcelStore(Store):
         known = self._known
         if known is None or known.version != version:
             raise StoreConflict(f"{self.path} was saved by someone else after sheetsync read it.")
-        rewritten = rewrite(known.data, edits, batch.charts, titles)
+        rewritten = rewrite(known.data, edits, batch.charts, titles, known.written)
         if rewritten is None:
             return False
-        new, parts = rewritten
+        new = rewritten.data
 
         def save(tmp: str) -> None:
             with open(tmp, "wb") as out:
                 out.write(new)
 
         try:
-            written = self._save_atomically(save, version, parts)
+            written = self._save_atomically(save, version, rewritten.unchecked)
         except BaseException:
             self._known = None
             raise
         try:
-            self._known = Loaded(new, written, {**known.rows, **edits.rows})
+            self._known = Loaded(new, written, {**known.rows, **edits.rows}, {**known.written, **rewritten.parts})
         except (CalamineError, *UNREADABLE):  # pragma: no cover - the copy just passed check_xlsx
             self._known = None
         return True
@@ -296,7 +296,7 @@ class ExcelStore(Store):
                          changed: Collection[str] | None = None) -> Version:
         """Write through `save` to a temp file beside the workbook, then swap it in; return the new version.
 
-        `changed` names the parts the save re-wrote when every other part was copied as it was.
+        `changed` names the parts to parse whole when every other part was copied as it was or checked already.
         """
         check_writable(self.path)
         try:

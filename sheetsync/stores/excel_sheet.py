@@ -60,10 +60,20 @@ class SheetEdit:
         return bool(self.cells or self.drop)
 
 
-class SheetXml:
-    """A worksheet part, indexed by row so that single rows can be replaced without parsing the rest."""
+BISECT_LIMIT = 64
+"""More edited rows than this in a part sheetsync wrote itself: index every row once instead of bisecting."""
+_SCAN = 4096
+"""Bisecting stops when the rows left to look at span fewer bytes than this; they are then read in order."""
 
-    def __init__(self, xml: bytes) -> None:
+
+class SheetXml:
+    """A worksheet part, indexed by row so that single rows can be replaced without parsing the rest.
+
+    A part sheetsync wrote itself (`ordered`) is known to hold its rows in ascending order, each with its
+    number; its rows are then found by bisecting byte offsets, so a few edits cost the same at any size.
+    """
+
+    def __init__(self, xml: bytes, ordered: bool = False) -> None:
         self.xml = xml
         open_at = xml.find(b"<sheetData")
         if open_at < 0:
@@ -78,7 +88,17 @@ class SheetXml:
         self.rows: list[int] = []
         self.spans: list[tuple[int, int]] = []
         """Each row's bytes run from its start tag to the next row's (whitespace between rows included)."""
-        previous = 0
+        self.indexed = False
+        if not ordered:
+            self._index()
+        self.formula_replaced = False
+        self.written: list[bytes] = []
+        """The rows this edit rendered, for checking that they are well-formed XML."""
+        self.col_styles = self._col_styles()
+
+    def _index(self) -> None:
+        """Every row's number and bytes, checking that the numbers ascend."""
+        xml, previous = self.xml, 0
         starts = [m.start() for m in _ROW_START.finditer(xml, self.start, self.end)]
         for i, at in enumerate(starts):
             tag = xml[at: xml.index(b">", at) + 1]
@@ -88,8 +108,54 @@ class SheetXml:
             self.rows.append(number)
             self.spans.append((at, starts[i + 1] if i + 1 < len(starts) else self.end))
             previous = number
-        self.formula_replaced = False
-        self.col_styles = self._col_styles()
+        self.indexed = True
+
+    def _next_row(self, at: int, limit: int) -> int:
+        """Where the first row element starting in [at, limit) starts, -1 when none does."""
+        m = _ROW_START.search(self.xml, at, limit)
+        return m.start() if m else -1
+
+    def _number_at(self, at: int) -> int:
+        number = _int_attr(_R, self.xml[at: self.xml.index(b">", at) + 1])
+        if number is None:
+            raise _Unnumbered
+        return number
+
+    def locate(self, number: int) -> tuple[int, int, bool]:
+        """The bytes of row `number` (start, end, True), or where it would go (at, at, False)."""
+        if self.indexed:
+            j = bisect.bisect_left(self.rows, number)
+            if j < len(self.rows) and self.rows[j] == number:
+                return (*self.spans[j], True)
+            at = self.spans[j][0] if j < len(self.spans) else self.end
+            return at, at, False
+        try:
+            return self._bisect(number)
+        except _Unnumbered:
+            self._index()
+            return self.locate(number)
+
+    def _bisect(self, number: int) -> tuple[int, int, bool]:
+        # Rows starting before lo are numbered below `number`; rows starting at hi or later, `number` or more.
+        lo, hi = self.start, self.end
+        while hi - lo > _SCAN:
+            mid = (lo + hi) // 2
+            at = self._next_row(mid, hi)
+            if at < 0:
+                hi = mid
+            elif self._number_at(at) < number:
+                lo = at + 1
+            else:
+                hi = at
+        at = self._next_row(lo, self.end)
+        while at >= 0 and self._number_at(at) < number:
+            at = self._next_row(at + 1, self.end)
+        if at < 0:
+            return self.end, self.end, False
+        if self._number_at(at) != number:
+            return at, at, False
+        following = self._next_row(at + 1, self.end)
+        return at, following if following >= 0 else self.end, True
 
     def _col_styles(self) -> list[tuple[int, int, int]]:
         cols_at = self.xml.find(b"<cols")
@@ -161,23 +227,21 @@ class SheetXml:
         """The worksheet XML with the edit applied."""
         out = [self.xml[: self.start]] if self._empty is None else [self.xml[: self._empty[0]], b"<sheetData>"]
         pos = self.start
-        index = {n: i for i, n in enumerate(self.rows)}
+        numbers = sorted(set(edit.cells) | edit.drop)
+        if not self.indexed and len(numbers) > BISECT_LIMIT:
+            self._index()
         max_row, max_col = 0, -1
-        for number in sorted(set(edit.cells) | edit.drop):
-            i = index.get(number)
-            if i is not None:
-                start, end = self.spans[i]
-                old: bytes | None = self.xml[start:end]
-            else:
-                j = bisect.bisect_right(self.rows, number)
-                start = end = self.spans[j][0] if j < len(self.spans) else self.end
-                old = None
+        for number in numbers:
+            start, end, found = self.locate(number)
+            old = self.xml[start:end] if found else None
             out.append(self.xml[pos:start])
             pos = end
             if number in edit.drop:
                 continue
             changes = edit.cells[number]
-            out.append(self._row(number, old, changes, render))
+            row = self._row(number, old, changes, render)
+            self.written.append(row)
+            out.append(row)
             if any(value is not None for value in changes.values()):
                 max_row = max(max_row, number)
                 max_col = max(max_col, *changes)
@@ -187,6 +251,10 @@ class SheetXml:
         else:
             out.append(b"</sheetData>" + self.xml[self._empty[1]:])
         return _widen_dimension(b"".join(out), max_row, max_col)
+
+
+class _Unnumbered(Exception):
+    """A row without its number: rows are then counted from the start of sheetData."""
 
 
 def _widen_dimension(xml: bytes, max_row: int, max_col: int) -> bytes:

@@ -12,6 +12,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from html import escape
@@ -22,6 +23,7 @@ from .excel_edits import PLAIN, Edits
 from .excel_sheet import SheetXml, column_letter
 from .excel_styles import Styles
 from .excel_zip import NotSurgical, Package
+from .safety import check_fragment
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -209,10 +211,24 @@ def integer_step(value_max: float | None) -> int:
     return max(1, math.ceil((value_max or 0) / 8))
 
 
-def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec],
-            titles: Mapping[str, str]) -> tuple[bytes, list[str]] | None:
-    """The new package bytes for `edits` and `charts` and the parts re-written; None when nothing changes."""
-    pkg = Package(data)
+@dataclass
+class Rewritten:
+    """A re-written package: its bytes, the parts re-written (uncompressed), and which of those to parse whole
+    before the file is replaced (the worksheet rows spliced in were checked on their own already)."""
+
+    data: bytes
+    parts: dict[str, bytes]
+    unchecked: list[str]
+
+
+def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec], titles: Mapping[str, str],
+            written: Mapping[str, bytes] | None = None) -> Rewritten | None:
+    """The package re-written for `edits` and `charts`; None when nothing changes.
+
+    `written` holds parts sheetsync wrote into `data` itself, uncompressed: they are not inflated again, and
+    their rows are found without indexing every row.
+    """
+    pkg = Package(data, written)
     parts = WorkbookParts(pkg)
     changed: dict[str, bytes] = {}
     formulas_replaced = False
@@ -220,9 +236,11 @@ def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec],
         if not edit:
             continue
         part = parts.part(title)
-        sheet = SheetXml(pkg.read(part))
+        sheet = SheetXml(pkg.read(part), ordered=part in pkg.written)
         changed[part] = sheet.apply(edit, CellRenderer(parts, edits.kinds.get(title, {})))
+        check_fragment(b"".join(sheet.written), part)
         formulas_replaced |= sheet.formula_replaced
+    spliced = set(changed)
     by_tab: dict[str, list[ChartSpec]] = {}
     for spec in charts:
         by_tab.setdefault(titles[spec.tab], []).append(spec)
@@ -235,4 +253,4 @@ def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec],
         changed[parts.styles_part] = parts._styles.render()
     if formulas_replaced and "xl/calcChain.xml" in pkg.names:
         raise NotSurgical("a formula cell is overwritten and the calculation chain must be rebuilt")
-    return pkg.rewrite(changed), sorted(changed)
+    return Rewritten(pkg.rewrite(changed), changed, sorted(set(changed) - spliced))

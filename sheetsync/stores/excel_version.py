@@ -28,12 +28,15 @@ UNREADABLE = (NotSurgical, ET.ParseError, ValueError, KeyError)
 class Loaded:
     """The bytes of one version of the file and what has been parsed from them so far."""
 
-    def __init__(self, data: bytes, version: Version, rows: Mapping[str, list[list[Cell]]] | None = None) -> None:
+    def __init__(self, data: bytes, version: Version, rows: Mapping[str, list[list[Cell]]] | None = None,
+                 written: Mapping[str, bytes] | None = None) -> None:
         self.data = data
         self.version = version
         self.rows: dict[str, list[list[Cell]]] = dict(rows or {})
         """Rows by tab title, normalised (see excel_values.normal); never changed in place once stored."""
-        self._package = Package(data)
+        self.written = dict(written or {})
+        """Parts sheetsync wrote into these bytes itself, uncompressed: the next write starts from them."""
+        self._package = Package(data, self.written)
         titles = WorkbookParts(self._package).titles
         self._reader: ValuesReader | None = None
         if not titles:  # not where the workbook part says: ask the reader, which knows more layouts

@@ -28,8 +28,10 @@ class NotSurgical(Exception):
 class Package:
     """An .xlsx file's bytes with its table of contents."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, written: Mapping[str, bytes] | None = None) -> None:
+        """`written`: parts sheetsync itself put into `data`, uncompressed (read from here, not inflated again)."""
         self.data = data
+        self.written = dict(written or {})
         try:
             self._zip = zipfile.ZipFile(BytesIO(data))
         except zipfile.BadZipFile as exc:
@@ -55,7 +57,8 @@ class Package:
     def read(self, name: str) -> bytes:
         if name not in self.names:
             raise NotSurgical(f"part {name} is missing")
-        return self._zip.read(name)
+        known = self.written.get(name)
+        return known if known is not None else self._zip.read(name)
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
         head = _LOCAL.unpack_from(self.data, info.header_offset)

@@ -53,6 +53,20 @@ def check_batch(snapshot: Snapshot, batch: WriteBatch) -> None:
             check_value(value, f"{tab.title if tab else key}!{column_letter(col)}{row}")
 
 
+def check_fragment(xml: bytes, part: str) -> None:
+    """Refuse XML elements about to be spliced into a part (e.g. re-written rows) unless they are well-formed.
+
+    Replacing whole elements of a well-formed part with well-formed elements keeps the part well-formed, so
+    checking what was spliced in stands for parsing the whole part again.
+    """
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(b"<fragment>" + xml + b"</fragment>", True)
+    except expat.ExpatError as exc:
+        raise UnsafeWrite(f"sheetsync refused to write {part}: the new rows would not open ({exc}). The workbook "
+                          "is unchanged; report this with the server log.") from None
+
+
 def check_xlsx(path: str | Path, only: Collection[str] | None = None) -> None:
     """Refuse a saved .xlsx whose zip or XML parts are broken (the file Excel and openpyxl would reject).
 
