@@ -96,14 +96,15 @@ def tracked_keys(opps: Iterable[Opportunity], exclude: Collection[str] = ()) -> 
 
 def fingerprint(opp: Opportunity) -> str:
     """Return a short digest of everything people typed in the row (custom columns included)."""
-    parts = [f"{k}={v.text(val)}" for k, val in sorted(opp.cells.items())
+    parts = [f"{k}={opp.text(k)}" for k, val in sorted(opp.cells.items())
              if k not in _SYSTEM_KEYS and not v.is_blank(val)]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def seen_values(opp: Opportunity, keys: Sequence[str] = TRACKED) -> dict[str, str]:
     """Return what the next cycle compares against: tracked columns as text plus the row fingerprint."""
-    state = {key: opp.text(key) for key in keys}
+    text = opp.text
+    state = {key: text(key) for key in keys}
     state["_fp"] = fingerprint(opp)
     return state
 
@@ -120,12 +121,13 @@ def _already_logged(entries: Iterable[Entry]) -> dict[tuple[str, str], Entry]:
 def changes(seen: Mapping[str, Mapping[str, str]], opps: Sequence[Opportunity], now: datetime,
             written: Mapping[int, Mapping[str, str] | Collection[str]], labels: Mapping[str, str],
             language: str = "en", *, keys: Sequence[str] = TRACKED,
-            logged: Iterable[Entry] = ()) -> list[list[Cell]]:
+            logged: Iterable[Entry] = (), current: Mapping[int, Mapping[str, str]] | None = None) -> list[list[Cell]]:
     """Return History rows (time, ID, field, old, new, by) for every tracked value changed since last seen.
 
     `written` maps a sheet row to the columns this cycle wrote there, each with its origin text (a plain
     collection means "the sync"). Rows of IDs last seen but gone from the sheet are logged as deleted,
     with their last values. `logged` is the History tab as read: changes it already records are skipped.
+    `current` may give each sheet row's seen_values(opp, keys), when the caller has them already.
     """
     newest = _already_logged(logged)
     rows: list[list[Cell]] = []
@@ -143,10 +145,11 @@ def changes(seen: Mapping[str, Mapping[str, str]], opps: Sequence[Opportunity], 
                 rows.append(change_row(now, opp.id, CREATED.get(language, CREATED["en"]), "",
                                        opp.text("customer"), sheet_origin(language)))
             continue
+        now_values = current[opp.row] if current is not None else seen_values(opp, keys)
         for key in keys:
             if key not in before:
                 continue  # a column tracked since this cycle only: start from what it holds now
-            old, new = before[key], opp.text(key)
+            old, new = before[key], now_values[key]
             if old == new:
                 continue
             last = newest.get((opp.id, key))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from ..ports import Cell
@@ -410,11 +411,19 @@ class Opportunity:
 
     @property
     def id(self) -> str:
-        return self.text("id")
+        texts = self.cells.texts  # type: ignore[attr-defined]
+        found = texts.get("id")
+        if found is None:
+            found = texts["id"] = v.text(self.cells.get("id"))
+        return found  # type: ignore[no-any-return]
 
     @property
     def owner(self) -> str:
-        return self.text("owner")
+        texts = self.cells.texts  # type: ignore[attr-defined]
+        found = texts.get("owner")
+        if found is None:
+            found = texts["owner"] = v.text(self.cells.get("owner"))
+        return found  # type: ignore[no-any-return]
 
     @property
     def amount(self) -> Decimal | None:
@@ -436,5 +445,9 @@ def read_opportunities(hm: HeaderMap, rows: Sequence[Sequence[Cell]]) -> list[Op
 
 def phone_key(phone: object) -> str:
     """A phone number reduced to its last 11 digits, for matching across formats."""
-    digits = "".join(ch for ch in v.text(phone) if ch.isdigit())
-    return digits[-11:]
+    return _last_digits(v.text(phone))
+
+
+@lru_cache(maxsize=1 << 16)
+def _last_digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())[-11:]

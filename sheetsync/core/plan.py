@@ -105,7 +105,7 @@ class _Writer:
         `origin` is what History names as the source of the change (see history.handover_origin);
         blank means the sync. Columns the workbook lacks (optional system columns) are skipped.
         """
-        if v.text(opp.cells.get(key)) == v.text(value) or not self.wb.has("opportunities", key):
+        if opp.text(key) == v.text(value) or not self.wb.has("opportunities", key):
             return
         self.guard(opp, "id")
         if not opp.id:
@@ -158,7 +158,7 @@ def fill_last_contacts(w: _Writer) -> int:
     by_id, by_phone = _newest_contacts(w.wb)
     count = 0
     for opp in w.wb.opportunities:
-        newest = by_id.get(opp.id) or by_phone.get(phone_key(opp.cells.get("phone")) or "\0")
+        newest = by_id.get(opp.id) or by_phone.get(phone_key(opp.text("phone")) or "\0")
         current = opp.date("last_contact")
         if newest and (current is None or newest > current):
             w.set(opp, "last_contact", newest, fill=current is None)
@@ -344,8 +344,10 @@ def _plan(snapshot: Snapshot, language: str, now: datetime, cursors: Mapping[str
     w.batch.replace["reminders"] = wb.rows_of("reminders", [r.row() for r in due])
 
     keys = tracked_keys(wb.opportunities, history_exclude)
-    history = changes(seen, wb.opportunities, now, w.written, labels, language, keys=keys, logged=wb.history)
-    new_seen = _next_seen(wb, keys)
+    states = {opp.row: seen_values(opp, keys) for opp in wb.opportunities if opp.id}
+    history = changes(seen, wb.opportunities, now, w.written, labels, language, keys=keys, logged=wb.history,
+                      current=states)
+    new_seen = _next_seen(wb, states)
     for opp_id, info in carried.items():
         if opp_id in new_seen:
             new_seen[opp_id]["_moved"] = info
@@ -407,10 +409,11 @@ def keep_unchanged_stamp(shown: Sequence[Sequence[Cell]], rebuilt: list[list[Cel
     return True
 
 
-def _next_seen(wb: Workbook, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _next_seen(wb: Workbook, states: Mapping[int, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the next cycle compares against, per ID (the first row of an ID that repeats)."""
     out: dict[str, dict[str, Any]] = {}
     for opp in wb.opportunities:
         if not opp.id or opp.id in out:
             continue
-        out[opp.id] = seen_values(opp, keys)
+        out[opp.id] = states[opp.row]
     return out

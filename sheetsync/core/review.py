@@ -250,6 +250,8 @@ def forecast(opps: Iterable[Opportunity], pipeline: Pipeline, today: date, overd
     """Weighted open amount by expected-close month: closes already past first, then months, undated last."""
     buckets: dict[str, Bucket] = {}
     this_month = month_start(today)
+    labels: dict[date, str] = {}
+    weights: dict[str, Decimal] = {}
     for opp in opps:
         stage = pipeline.find(opp.cells.get("stage"))
         if stage is None or not stage.is_open:
@@ -260,11 +262,17 @@ def forecast(opps: Iterable[Opportunity], pipeline: Pipeline, today: date, overd
         elif close < this_month:
             label = overdue
         else:
-            label = close.strftime("%Y-%m")
-        bucket = buckets.setdefault(label, Bucket(label))
+            label = labels.get(close) or labels.setdefault(close, close.strftime("%Y-%m"))
+        bucket = buckets.get(label)
+        if bucket is None:
+            bucket = buckets[label] = Bucket(label)
+        weight = weights.get(stage.name)
+        if weight is None:
+            weight = weights[stage.name] = Decimal(str(stage.probability))
+        deal = amount(opp)
         bucket.count += 1
-        bucket.amount += amount(opp)
-        bucket.weighted += amount(opp) * Decimal(str(stage.probability))
+        bucket.amount += deal
+        bucket.weighted += deal * weight
     months = sorted(k for k in buckets if k not in (overdue, undated))
     order = ([overdue] if overdue in buckets else []) + months + ([undated] if undated in buckets else [])
     return [buckets[k] for k in order]

@@ -187,14 +187,17 @@ def _funnel(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], pip
     first = len(grid.rows) + 1
     open_stages = [s for s in pipeline.stages if s.outcome == OPEN]
     closed = [s for s in pipeline.stages if s.outcome != OPEN]
+    members: dict[int, list[Opportunity]] = {id(s): [] for s in pipeline.stages}
+    unknown: list[Opportunity] = []
+    for opp, s in staged:
+        (unknown if s is None else members[id(s)]).append(opp)
     for stage in open_stages:
-        _stage_row(grid, stage, [o for o, s in staged if s is stage], reviews[stage.name])
+        _stage_row(grid, stage, members[id(stage)], reviews[stage.name])
     last = len(grid.rows)
     if closed:
         grid.add()
     for stage in closed:
-        _stage_row(grid, stage, [o for o, s in staged if s is stage], reviews[stage.name])
-    unknown = [opp for opp, s in staged if s is None]
+        _stage_row(grid, stage, members[id(stage)], reviews[stage.name])
     if unknown:
         grid.add([words["unknown"], len(unknown), float(sum((amount(o) for o in unknown), Decimal(0)))],
                  amounts=(2,))
@@ -212,10 +215,15 @@ def _totals(grid: _Grid, staged: Sequence[tuple[Opportunity, Stage | None]], wor
     won = sum(1 for _, s in staged if s is not None and s.outcome == WON)
     lost = sum(1 for _, s in staged if s is not None and s.outcome == LOST)
     open_amount = open_weighted = Decimal(0)
+    weights: dict[str, Decimal] = {}
     for opp, stage in staged:
         if stage is not None and stage.outcome == OPEN:
-            open_amount += amount(opp)
-            open_weighted += amount(opp) * Decimal(str(stage.probability))
+            weight = weights.get(stage.name)
+            if weight is None:
+                weight = weights[stage.name] = Decimal(str(stage.probability))
+            deal = amount(opp)
+            open_amount += deal
+            open_weighted += deal * weight
     grid.add([words["win_rate"], _share(won, won + lost)], percents=(1,))
     grid.add([words["open"], float(open_amount)], amounts=(1,))
     grid.add([words["open_weighted"], float(open_weighted)], amounts=(1,))
