@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sheetsync.state import State
 from sheetsync.stores.base import CellWrite, WriteBatch
 from sheetsync.stores.excel import ExcelStore
 from sheetsync.stores.excel_sheet import SheetEdit, SheetXml
+from sheetsync.stores.excel_zip import deflate
 from sheetsync.stores.safety import UnsafeWrite, check_fragment
 from sheetsync.sync import Syncer
 
@@ -252,3 +254,16 @@ def test_writes_in_a_row_from_one_store_read_back_as_a_fresh_store_reads_them(ex
     assert excel.store.read().tabs == ExcelStore(excel.store.path).read().tabs
     rows = ExcelStore(excel.store.path).read().tabs["opportunities"].rows
     assert [r[3] for r in rows[-3:]] == ["Flush Co 0", "Flush Co 1", "Flush Co 2"] and rows[2][10] == "need 2"
+
+
+def test_a_part_written_again_compresses_only_the_chunks_whose_bytes_changed():
+    body = b"".join(b'<row r="%d"><c><v>%d</v></c></row>' % (i, i * 7919 % 10007) for i in range(1, 60000))
+    first = deflate(body)
+    assert zlib.decompress(first.payload, -15) == body and first.crc == zlib.crc32(body)
+    start, end = body.index(b'<row r="30000">'), body.index(b'<row r="30001">')
+    row, tail = b'<row r="30000"><c><v>changed</v></c></row>', b'<row r="60000"><c><v>1</v></c></row>'
+    changed = body[:start] + row + body[end:] + tail
+    second = deflate(changed, first, [(0, 0, start), (start + len(row), end, len(body) - end)])
+    assert zlib.decompress(second.payload, -15) == changed and second.crc == zlib.crc32(changed)
+    kept = {id(c) for _, _, c in first.chunks} & {id(c) for _, _, c in second.chunks}
+    assert len(first.chunks) >= 8 and len(second.chunks) - len(kept) <= 3  # the changed row's chunk, the last

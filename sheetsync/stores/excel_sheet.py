@@ -94,6 +94,8 @@ class SheetXml:
         self.formula_replaced = False
         self.written: list[bytes] = []
         """The rows this edit rendered, for checking that they are well-formed XML."""
+        self.copied: list[tuple[int, int, int]] = []
+        """After `apply`: (offset in the new XML, offset in the old, length) of every run of bytes kept as it was."""
         self.col_styles = self._col_styles()
 
     def _index(self) -> None:
@@ -224,33 +226,52 @@ class SheetXml:
         return tag + b"".join(cells[c] for c in sorted(cells)) + b"</row>"
 
     def apply(self, edit: SheetEdit, render: Render) -> bytes:
-        """The worksheet XML with the edit applied."""
-        out = [self.xml[: self.start]] if self._empty is None else [self.xml[: self._empty[0]], b"<sheetData>"]
-        pos = self.start
+        """The worksheet XML with the edit applied; `copied` then tells which of its bytes are the old part's."""
+        xml = self.xml
+        if self._empty is None:
+            head, pos, close = xml[: self.start], self.start, (self.end, len(xml))
+        else:  # <sheetData/>: opened and closed around the rows written
+            head, pos, close = xml[: self._empty[0]] + b"<sheetData>", self.start, (self._empty[1], len(xml))
+        pieces: list[bytes | tuple[int, int]] = []
+        """New bytes, or (start, end) of bytes kept from the old part."""
         numbers = sorted(set(edit.cells) | edit.drop)
         if not self.indexed and len(numbers) > BISECT_LIMIT:
             self._index()
         max_row, max_col = 0, -1
         for number in numbers:
             start, end, found = self.locate(number)
-            old = self.xml[start:end] if found else None
-            out.append(self.xml[pos:start])
+            if start > pos:
+                pieces.append((pos, start))
             pos = end
             if number in edit.drop:
                 continue
             changes = edit.cells[number]
-            row = self._row(number, old, changes, render)
+            row = self._row(number, xml[start:end] if found else None, changes, render)
             self.written.append(row)
-            out.append(row)
+            pieces.append(row)
             if any(value is not None for value in changes.values()):
                 max_row = max(max_row, number)
                 max_col = max(max_col, *changes)
-        out.append(self.xml[pos: self.end])
-        if self._empty is None:
-            out.append(self.xml[self.end:])
-        else:
-            out.append(b"</sheetData>" + self.xml[self._empty[1]:])
-        return _widen_dimension(b"".join(out), max_row, max_col)
+        if self.end > pos:
+            pieces.append((pos, self.end))
+        if self._empty is not None:
+            pieces.append(b"</sheetData>")
+        pieces.append(close)
+        widened = _widen_dimension(head, max_row, max_col)
+        pieces.insert(0, (0, len(head)) if widened == head and self._empty is None else widened)
+        view = memoryview(xml)
+        out: list[bytes | memoryview] = []
+        self.copied = []
+        at = 0
+        for piece in pieces:
+            if isinstance(piece, tuple):
+                self.copied.append((at, piece[0], piece[1] - piece[0]))
+                out.append(view[piece[0]:piece[1]])
+                at += piece[1] - piece[0]
+            else:
+                out.append(piece)
+                at += len(piece)
+        return b"".join(out)
 
 
 class _Unnumbered(Exception):

@@ -22,7 +22,7 @@ from ..ports import Cell, ChartSpec
 from .excel_edits import PLAIN, Edits
 from .excel_sheet import SheetXml, column_letter
 from .excel_styles import Styles
-from .excel_zip import NotSurgical, Package
+from .excel_zip import Deflated, NotSurgical, Package, deflate
 from .safety import check_fragment
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -217,40 +217,42 @@ class Rewritten:
     before the file is replaced (the worksheet rows spliced in were checked on their own already)."""
 
     data: bytes
-    parts: dict[str, bytes]
+    parts: dict[str, Deflated]
     unchecked: list[str]
 
 
 def rewrite(data: bytes, edits: Edits, charts: Sequence[ChartSpec], titles: Mapping[str, str],
-            written: Mapping[str, bytes] | None = None) -> Rewritten | None:
+            written: Mapping[str, Deflated] | None = None) -> Rewritten | None:
     """The package re-written for `edits` and `charts`; None when nothing changes.
 
-    `written` holds parts sheetsync wrote into `data` itself, uncompressed: they are not inflated again, and
-    their rows are found without indexing every row.
+    `written` holds parts sheetsync wrote into `data` itself: they are not inflated again, their rows are
+    found without indexing every row, and only their chunks whose bytes change are compressed again.
     """
     pkg = Package(data, written)
     parts = WorkbookParts(pkg)
-    changed: dict[str, bytes] = {}
+    changed: dict[str, Deflated] = {}
     formulas_replaced = False
     for title, edit in edits.sheets.items():
         if not edit:
             continue
         part = parts.part(title)
-        sheet = SheetXml(pkg.read(part), ordered=part in pkg.written)
-        changed[part] = sheet.apply(edit, CellRenderer(parts, edits.kinds.get(title, {})))
+        previous = pkg.written.get(part)
+        sheet = SheetXml(pkg.read(part), ordered=previous is not None)
+        body = sheet.apply(edit, CellRenderer(parts, edits.kinds.get(title, {})))
         check_fragment(b"".join(sheet.written), part)
+        changed[part] = deflate(body, previous, sheet.copied)
         formulas_replaced |= sheet.formula_replaced
     spliced = set(changed)
     by_tab: dict[str, list[ChartSpec]] = {}
     for spec in charts:
         by_tab.setdefault(titles[spec.tab], []).append(spec)
     for title, specs in by_tab.items():
-        changed.update(_chart_updates(parts, title, specs))
+        changed.update({name: deflate(body) for name, body in _chart_updates(parts, title, specs).items()})
     if not changed:
         return None
     if parts._styles is not None and parts._styles.dirty:
         assert parts.styles_part is not None
-        changed[parts.styles_part] = parts._styles.render()
+        changed[parts.styles_part] = deflate(parts._styles.render())
     if formulas_replaced and "xl/calcChain.xml" in pkg.names:
         raise NotSurgical("a formula cell is overwritten and the calculation chain must be rebuilt")
     return Rewritten(pkg.rewrite(changed), changed, sorted(set(changed) - spliced))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from ..ports import Cell, TabData
 from .excel_read import ValuesReader
 from .excel_surgical import WorkbookParts
-from .excel_zip import NotSurgical, Package
+from .excel_zip import Deflated, NotSurgical, Package
 
 Version = tuple[int, int, int]
 """(mtime_ns, size, inode) of the file: someone else's save changes it."""
@@ -29,13 +29,13 @@ class Loaded:
     """The bytes of one version of the file and what has been parsed from them so far."""
 
     def __init__(self, data: bytes, version: Version, rows: Mapping[str, list[list[Cell]]] | None = None,
-                 written: Mapping[str, bytes] | None = None) -> None:
+                 written: Mapping[str, Deflated] | None = None) -> None:
         self.data = data
         self.version = version
         self.rows: dict[str, list[list[Cell]]] = dict(rows or {})
         """Rows by tab title, normalised (see excel_values.normal); never changed in place once stored."""
         self.written = dict(written or {})
-        """Parts sheetsync wrote into these bytes itself, uncompressed: the next write starts from them."""
+        """Parts sheetsync wrote into these bytes itself: the next write starts from them."""
         self._package = Package(data, self.written)
         titles = WorkbookParts(self._package).titles
         self._reader: ValuesReader | None = None
