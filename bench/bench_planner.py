@@ -23,6 +23,7 @@ import copy
 import functools
 import gc
 import os
+import pickle
 import platform
 import random
 import statistics
@@ -193,11 +194,29 @@ def measure(rows: int, repeat: int) -> dict[str, tuple[float, float]]:
     return out
 
 
+def dump(rows: int, path: Path) -> None:
+    """Pickle everything the planner produced while settling and after 100 changed rows, to compare checkouts."""
+    run = Planner(build(rows))
+    for minutes in (0, 10, 20):
+        run.cycle(minutes)
+    edit(run.snap, 100)
+    plan = run.plan(30)
+    b = plan.batch
+    out = ({k: t.rows for k, t in run.snap.tabs.items()}, run.cursors, run.seen,
+           (b.cells, b.guards, b.appends, b.replace, b.charts, b.formats), plan.seen, plan.cursors, plan.report)
+    path.write_bytes(pickle.dumps(out))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000], help="opportunity rows")
     parser.add_argument("--repeat", type=int, default=3, help="runs per step; the median is shown (default 3)")
+    parser.add_argument("--dump", type=Path, help="instead of timing, pickle what the planner wrote (first --rows) "
+                        "to this file: two checkouts' files are equal when they plan alike")
     args = parser.parse_args()
+    if args.dump:
+        dump(args.rows[0], args.dump)
+        return
     print(f"python {platform.python_version()}, {platform.machine()}, nproc {os.cpu_count()}; CPU seconds "
           f"(user+sys) of this process, median of {args.repeat}\n")
     print(f"{'rows':>8}  {'step':<28}{'planner':>9}{'calamine floor':>16}{'ratio':>7}")

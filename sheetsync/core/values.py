@@ -210,6 +210,9 @@ def parse_amount(value: object) -> Decimal | None:
 
 _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _CN_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
+_PHONE_EXTENSION = re.compile(r"(?i)(?:ext\.?|x|转)\d{1,6}$")
+_PHONE_DIGITS = re.compile(r"\+?\d+")
 
 
 @memo
@@ -222,13 +225,13 @@ def phone_problem(value: object) -> str | None:
     if is_blank(value):
         return None
     raw = text(value)
-    digits_only = re.sub(r"[\s\-().]", "", raw)
-    ext = re.search(r"(?i)(?:ext\.?|x|转)\d{1,6}$", digits_only)
+    digits_only = _PHONE_PUNCTUATION.sub("", raw)
+    ext = _PHONE_EXTENSION.search(digits_only)
     if ext:
         digits_only = digits_only[: ext.start()]
     if digits_only.startswith("00"):
         digits_only = "+" + digits_only[2:]
-    if not re.fullmatch(r"\+?\d+", digits_only):
+    if not _PHONE_DIGITS.fullmatch(digits_only):
         return f"Phone '{raw}' has characters that are not digits"
     if digits_only.startswith("+"):
         national = digits_only[1:]
