@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -16,6 +17,7 @@ from sheetsync.state import State
 from sheetsync.stores.base import CellWrite, WriteBatch
 from sheetsync.stores.excel import ExcelStore
 from sheetsync.stores.excel_sheet import SheetEdit, SheetXml
+from sheetsync.stores.excel_values import normal, normal_row
 from sheetsync.stores.excel_zip import deflate
 from sheetsync.stores.safety import UnsafeWrite, check_fragment
 from sheetsync.sync import Syncer
@@ -267,3 +269,13 @@ def test_a_part_written_again_compresses_only_the_chunks_whose_bytes_changed():
     assert zlib.decompress(second.payload, -15) == changed and second.crc == zlib.crc32(changed)
     kept = {id(c) for _, _, c in first.chunks} & {id(c) for _, _, c in second.chunks}
     assert len(first.chunks) >= 8 and len(second.chunks) - len(kept) <= 3  # the changed row's chunk, the last
+
+
+def test_a_row_read_is_normalised_cell_by_cell_whatever_the_types():
+    row = ["", "x", " ", 0, 1, True, 1.0, 1.5, Decimal("2.0"), Decimal("2.5"), date(2026, 1, 1),
+           datetime(2026, 1, 1, 5), time(3), timedelta(1), None, "", None]
+    expected = [normal(c) for c in row]
+    while expected[-1] is None:
+        expected.pop()
+    got = normal_row(row)
+    assert got == expected and [type(c) for c in got] == [type(c) for c in expected]

@@ -38,9 +38,13 @@ def trimmed(row: list[Cell]) -> list[Cell]:
     return row if end == len(row) else row[:end]
 
 
+_KEPT = frozenset({str, int, bool, datetime})
+"""Types `normal` returns unchanged (text only when not blank): checked inline, as most cells are these."""
+
+
 def normal_row(row: Sequence[Cell]) -> list[Cell]:
     """Every cell of a row normalised, trailing blanks dropped."""
-    return trimmed([normal(c) for c in row])
+    return trimmed([None if c == "" else c if type(c) in _KEPT else normal(c) for c in row])
 
 
 def normal_rows(rows: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
