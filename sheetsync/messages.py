@@ -299,6 +299,7 @@ EN: dict[str, str] = {
                     "{proposals} follow-ups proposed, {problems} rows with problems, {reminders} reminders, "
                     "{history} changes logged"),
     "plan.report_join": ", ",
+    "plan.report_unchanged": " (nothing changed since the last sync: not planned again)",
     "discipline.cli_nothing": "{name} has no open deals: nothing to hand over.",
     "discipline.cli_dry_run": "Dry run, nothing written: {count} open deal(s) of {name} would move.",
     "discipline.cli_done": "Handed over {count} open deal(s) of {name}; the new owners see them in Reminders.",
@@ -654,6 +655,7 @@ ZH: dict[str, str] = {
     "plan.report": ("{rows} 条商机：新编号 {ids} 个，分配负责人 {owners} 条，更新最近跟进 {last_contacts} 条，"
                     "建议下次跟进 {proposals} 条，待修正 {problems} 条，提醒 {reminders} 条，记录变更 {history} 条"),
     "plan.report_join": "，",
+    "plan.report_unchanged": "（自上次同步以来没有变化：未重新计算）",
     "discipline.cli_nothing": "{name} 没有进行中的商机，无需交接。",
     "discipline.cli_dry_run": "试运行，未写入：{name} 的 {count} 条进行中商机将转交。",
     "discipline.cli_done": "已转交 {name} 的 {count} 条进行中商机；新负责人会在提醒表看到。",

@@ -255,7 +255,7 @@ class Syncer:
         if any(wants(now, str(memo.get("language", ""))) for wants in self.plan_wanted):
             return None
         try:
-            report = Report(**memo.get("report", {}))
+            report = Report(**{**memo.get("report", {}), "unchanged": True})
         except TypeError:  # saved by another version
             return None
         return Plan(WriteBatch(), {}, {}, report, recalled=True)

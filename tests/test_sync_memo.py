@@ -62,6 +62,7 @@ def test_unchanged_sheet_is_neither_planned_nor_written(counted):
     report = syncer.run_cycle(NOW + timedelta(hours=3))
     assert calls == before  # no plan, no write
     assert report.rows == 10 and report.cells == 0
+    assert report.line().endswith("(nothing changed since the last sync: not planned again)")
     assert syncer.state.get("last_sync") == (NOW + timedelta(hours=3)).isoformat()
     assert syncer.state.get("last_sync_report") == settled_report
 

@@ -51,6 +51,8 @@ class Report:
     cells: int = 0
     handed_over: int = 0
     reclaimed: int = 0
+    unchanged: bool = False
+    """The cycle read the same contents as the last one that wrote nothing, so it planned nothing."""
 
     def line(self, language: str = "en") -> str:
         """Say what the cycle did in one line, in the workbook's language."""
@@ -60,6 +62,8 @@ class Report:
         if self.handed_over or self.reclaimed:
             text += say("plan.report_join", language) + say("discipline.report_moves", language,
                                                              handed=self.handed_over, reclaimed=self.reclaimed)
+        if self.unchanged:
+            text += say("plan.report_unchanged", language)
         return text
 
 
