@@ -298,30 +298,49 @@ def _on_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def stop_on_sigterm() -> None:
-    """Turn SIGTERM (systemd, docker stop) into the same clean stop as Ctrl-C, when running on the main thread."""
-    def handler(signum: int, frame: object) -> None:
+class _StopSignals:
+    """Ctrl+C and SIGTERM: the first one stops serving (KeyboardInterrupt); any later one only says "still finishing".
+
+    One handler for both, installed before serving starts, so a second signal arriving while the first is still
+    unwinding can never interrupt the clean stop itself.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self.again: Callable[[], None] = lambda: None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.received:
+            self.again()
+            return
+        self.received = True
         raise KeyboardInterrupt(f"signal {signum}")
 
+
+STOP_SIGNALS = _StopSignals()
+
+
+def stop_on_sigterm() -> None:
+    """Turn Ctrl+C and SIGTERM (systemd, docker stop) into one clean stop, when running on the main thread."""
     if _on_main_thread():
-        signal.signal(signal.SIGTERM, handler)
+        STOP_SIGNALS.received = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, STOP_SIGNALS)
 
 
 @contextmanager
 def finishing(syncer: Syncer | None, notice: Notice) -> Iterator[None]:
     """Say the process is finishing its write, and answer further Ctrl+C / SIGTERM with a sentence, not a traceback."""
     language = _language(syncer)
+    STOP_SIGNALS.received = True  # kept until the process exits: a late signal must not interrupt the stop
+    STOP_SIGNALS.again = lambda: notice(say("page.still_finishing", language))
     notice(say("page.finishing", language))
     stopping = getattr(syncer, "stopping", None)
     if stopping is not None:
         stopping.set()
-    if _on_main_thread():
-        def again(signum: int, frame: object) -> None:
-            notice(say("page.still_finishing", language))
-
-        # Kept until the process exits: a late Ctrl+C must not turn a clean stop into a traceback.
+    if _on_main_thread() and signal.getsignal(signal.SIGINT) is not STOP_SIGNALS:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, again)
+            signal.signal(sig, STOP_SIGNALS)
     yield
     notice(say("page.stopped", language))
     if _on_main_thread():  # ignored, not handled: Python resets its own handlers while exiting

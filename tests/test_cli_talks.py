@@ -157,7 +157,8 @@ def _wait_for(proc: subprocess.Popen, port: int) -> None:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
-def test_ctrl_c_twice_finishes_the_write_and_exits_without_a_traceback(runner, tmp_path):
+@pytest.mark.parametrize("gap", [0.05, 0.0], ids=["a-moment-apart", "back-to-back"])
+def test_ctrl_c_twice_finishes_the_write_and_exits_without_a_traceback(runner, tmp_path, gap):
     assert runner.invoke(main, ["init"]).exit_code == 0
     port = _free_port()
     env = {**os.environ, "SHEETSYNC_PORT": str(port), "SHEETSYNC_FLUSH_INTERVAL": "1"}
@@ -170,7 +171,7 @@ def test_ctrl_c_twice_finishes_the_write_and_exits_without_a_traceback(runner, t
         while not State(tmp_path / ".sheetsync").get("last_sync") and time.monotonic() < deadline:
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
-        time.sleep(0.05)
+        time.sleep(gap)
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
     finally:
