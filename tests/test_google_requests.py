@@ -13,7 +13,7 @@ from fake_sheets import FakeSheets, make_store
 
 from sheetsync.config import Config
 from sheetsync.core.schema import OPPORTUNITIES
-from sheetsync.ports import WriteBatch
+from sheetsync.ports import TabData, WriteBatch
 from sheetsync.state import State
 from sheetsync.sync import Syncer
 
@@ -136,3 +136,45 @@ def test_a_reminder_gone_from_the_middle_moves_the_rows_below_instead_of_rewriti
     store.write(store.read(), WriteBatch(replace={"reminders": full}))  # and one comes back
     assert written_bytes(fake) < 2_000
     assert [r[:3] for r in fake.values("Reminders")[1:] if r[2]] == [r[:3] for r in full]
+
+
+def test_the_fingerprint_follows_every_cell_every_title_and_the_timezone(fake, layout):
+    make_store(fake).setup(layout)
+    pipeline(fake, layout, 20)
+
+    def fingerprint() -> str | None:
+        return make_store(fake).read().fingerprint  # a fresh process each time, as cron runs `sheetsync sync`
+
+    steady = fingerprint()
+    assert steady and fingerprint() == steady  # nothing changed: the same digest, read after read
+    kept = fake.values("Opportunities")[5][2]
+    fake.type("Opportunities", "C6", "Someone else")
+    assert fingerprint() not in (None, steady)
+    fake.type("Opportunities", "C6", kept)  # typed back: the sheet holds what it held
+    assert fingerprint() == steady
+    summary = fake.values("Follow-ups")[1][5]
+    fake.type("Follow-ups", "F2", "Called back")  # any tab the cycle reads counts
+    assert fingerprint() != steady
+    fake.type("Follow-ups", "F2", summary)
+    assert fingerprint() == steady
+    fake.sheet("Reminders").title = "Reminders (old)"  # a retitled tab reads differently (or not at all)
+    assert fingerprint() != steady
+    fake.sheet("Reminders (old)").title = "Reminders"
+    fake.add_sheet("Notes")  # even a tab sheetsync does not know: Snapshot.titles changed
+    assert fingerprint() != steady
+    fake.sheets.remove(fake.sheet("Notes"))
+    assert fingerprint() == steady
+    fake.timezone = "Asia/Shanghai"  # serial dates mean other moments
+    assert fingerprint() != steady
+
+
+def test_a_read_parses_no_cell_until_a_tab_is_used(fake, store, layout):
+    store.setup(layout)
+    pipeline(fake, layout, 20)
+    snapshot = store.read()
+    assert snapshot.tabs and not any(tab.loaded for tab in snapshot.tabs.values())
+    assert len(snapshot.tabs["opportunities"].rows) == 21
+    assert [k for k, tab in snapshot.tabs.items() if tab.loaded] == ["opportunities"]
+    seen = [row[:max((i + 1 for i, v in enumerate(row) if v is not None), default=0)]
+            for row in fake.values("Opportunities")]  # what a person sees, trailing blanks left off
+    assert snapshot.tabs["opportunities"] == TabData("Opportunities", seen)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from google.auth.exceptions import GoogleAuthError, TransportError
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
 
 from ..config import Config
 from ..core.schema import TABS, TABS_BY_KEY, column_letter
@@ -43,7 +43,7 @@ from .google_cells import DEFAULT_AMOUNT_PATTERN, CellEncoder, convert_rows, quo
 from .google_connect import build_client, explain, spreadsheet_id
 from .google_http import SheetsHTTPClient, Transient
 from .google_meta import METADATA_FIELDS, SheetMeta, SpreadsheetMeta
-from .google_read import READ_PARAMS, tab_data, value_ranges, whole_tab_range
+from .google_read import READ_PARAMS, LazyTab, RawAnswer, read_fingerprint, value_ranges, whole_tab_range
 from .google_repair import (
     FENCE_MARGIN_ROWS,
     SCRATCH_TITLE,
@@ -162,11 +162,10 @@ class GoogleStore(Store):
             found = {k: s for k in keys if (s := meta.find(k)) is not None}
             ranges = [whole_tab_range(s.title) for s in found.values()]
             if not ranges:
-                answer: dict[str, Any] = {"valueRanges": []}
+                body = b'{"valueRanges": []}'
                 break
             try:
-                answer = self._call(self.http.values_batch_get, self.spreadsheet_id, ranges,
-                                    params=dict(READ_PARAMS), keep=(400,))
+                body = self._call(self._values_body, ranges, keep=(400,))
                 break
             except APIError as exc:
                 if fresh or attempt == 2:
@@ -174,10 +173,19 @@ class GoogleStore(Store):
                 log.info("A tab was renamed or removed since the last read; reading the metadata again")
                 meta, fresh = self.metadata(refresh=True), True
         sheet_tz, team_tz = meta.zone, self.config.tz
-        data = {key: tab_data(key, sheet.title, rows, sheet_tz, team_tz)
-                for (key, sheet), rows in zip(found.items(), value_ranges(answer, len(ranges)), strict=True)}
+        context = [meta.timezone, getattr(team_tz, "key", team_tz), *meta.titles,
+                   *(f"{k}={s.sheet_id}:{s.title}" for k, s in found.items())]
+        answer = RawAnswer(body, len(ranges))
+        data: dict[str, TabData] = {key: LazyTab(key, sheet.title, answer, i, sheet_tz, team_tz)
+                                    for i, (key, sheet) in enumerate(found.items())}
         return Snapshot(tabs=data, timezone=meta.timezone, titles=meta.titles,
-                        version={k: s.sheet_id for k, s in found.items()})
+                        version={k: s.sheet_id for k, s in found.items()},
+                        fingerprint=read_fingerprint(body, context))
+
+    def _values_body(self, ranges: list[str]) -> bytes:
+        """One values:batchGet of `ranges` with typed values, answered as the body's bytes (not parsed)."""
+        url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
+        return self.http.request("get", url, params={**READ_PARAMS, "ranges": ranges}).content
 
     def _sheet_for(self, meta: SpreadsheetMeta, key: str, data: TabData | None) -> SheetMeta | None:
         return meta.by_title(data.title) if data is not None else meta.find(key)

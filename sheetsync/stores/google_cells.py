@@ -95,18 +95,22 @@ def column_kinds(tab: Tab | None, header: Sequence[Cell]) -> list[str | None]:
 
 
 def convert_rows(rows: Sequence[Sequence[Any]], readers: Sequence[Converter | None],
-                 first_col: int = 0) -> list[list[Cell]]:
-    """API rows as store rows: blanks become None, typed columns converted, trailing blanks trimmed."""
+                 first_col: int = 0, *, in_place: bool = False) -> list[list[Cell]]:
+    """API rows as store rows: blanks become None, typed columns converted, trailing blanks trimmed.
+
+    `in_place`: `rows` is a list the caller hands over; each row is replaced by its converted row as it goes
+    and the same list is returned, so raw and converted rows are never both held whole.
+    """
     special = [(i - first_col, r) for i, r in enumerate(readers) if r is not None and i >= first_col]
-    out: list[list[Cell]] = []
-    for raw in rows:
-        row = [None if c == "" else c for c in raw]
+    out: list[Any] = rows if in_place and isinstance(rows, list) else [None] * len(rows)
+    for n, raw in enumerate(rows):
+        row = [None if c == "" else c for c in raw] if "" in raw else list(raw)
         for i, reader in special:
             if i < len(row) and row[i] is not None:
                 row[i] = reader(row[i])
         while row and row[-1] is None:
             row.pop()
-        out.append(row)
+        out[n] = row
     while out and not out[-1]:
         out.pop()
     return out

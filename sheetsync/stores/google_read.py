@@ -1,11 +1,20 @@
-"""Read many tabs in one values:batchGet and return them as the same Python values every store returns."""
+"""Read many tabs in one values:batchGet and return them as the same Python values every store returns.
+
+The answer's body is kept as bytes until a tab is used: its digest is the snapshot's fingerprint, so a cycle
+that finds the sheet as it last planned it skips planning without parsing a cell. The first tab used parses
+the body once (orjson) and drops it; each tab converts its own cells (typed values) on first use and drops
+its raw rows, so at most one copy of a tab's cells is held.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from ..core.schema import TABS_BY_KEY, Tab
 from ..ports import Cell, TabData
@@ -30,13 +39,23 @@ def readers(key: str, header: Sequence[Cell], sheet_tz: ZoneInfo | None,
     return [reader_for(kind, sheet_tz, team_tz) for kind in column_kinds(schema_tab(key), header)]
 
 
+def tab_rows(key: str, raw_rows: list[list[Any]], sheet_tz: ZoneInfo | None,
+             team_tz: ZoneInfo | None) -> list[list[Cell]]:
+    """One tab's batchGet rows as store rows, the header row first and trailing blanks trimmed.
+
+    Converts in place: each raw row is replaced by its converted row as it goes, so the raw rows are not
+    held beside the converted ones.
+    """
+    if not raw_rows or schema_tab(key) is None:
+        return convert_rows(raw_rows, [], in_place=True)
+    header = [None if c == "" else c for c in raw_rows[0]]
+    return convert_rows(raw_rows, readers(key, header, sheet_tz, team_tz), in_place=True)
+
+
 def tab_data(key: str, title: str, raw_rows: Sequence[Sequence[Any]], sheet_tz: ZoneInfo | None,
              team_tz: ZoneInfo | None) -> TabData:
     """One tab's batchGet rows as TabData, the header row first and trailing blanks trimmed."""
-    if not raw_rows or schema_tab(key) is None:
-        return TabData(title, convert_rows(raw_rows, []))
-    header = [None if c == "" else c for c in raw_rows[0]]
-    return TabData(title, convert_rows(raw_rows, readers(key, header, sheet_tz, team_tz)))
+    return TabData(title, tab_rows(key, [list(r) for r in raw_rows], sheet_tz, team_tz))
 
 
 def whole_tab_range(title: str) -> str:
@@ -50,3 +69,74 @@ def value_ranges(answer: dict[str, Any], expected: int) -> list[list[list[Any]]]
     if len(ranges) != expected:
         raise ValueError(f"batchGet answered {len(ranges)} ranges for {expected} asked")
     return [r.get("values", []) for r in ranges]
+
+
+def read_fingerprint(body: bytes, context: Iterable[object]) -> str:
+    """A digest of a batchGet answer's body as received plus what its reading depends on (titles, timezones).
+
+    Equal digests mean equal snapshots: the same bytes read the same way give the same values.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(orjson.dumps([str(part) for part in context]))
+    digest.update(b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+class RawAnswer:
+    """A values:batchGet answer held as its body until a tab is used, then parsed once (the body dropped)."""
+
+    __slots__ = ("_body", "_ranges", "expected")
+
+    def __init__(self, body: bytes, expected: int) -> None:
+        self._body: bytes | None = body
+        self._ranges: list[list[list[Any]] | None] | None = None
+        self.expected = expected
+
+    def take(self, index: int) -> list[list[Any]]:
+        """The raw rows of range `index`, handed over once (the answer keeps no reference to them)."""
+        if self._ranges is None:
+            body, self._body = self._body, None
+            answer = orjson.loads(body or b"{}")
+            self._ranges = list(value_ranges(answer, self.expected))
+            del answer
+        rows = self._ranges[index]
+        if rows is None:
+            raise RuntimeError(f"range {index} of the batchGet answer was already taken")
+        self._ranges[index] = None
+        return rows
+
+
+class LazyTab(TabData):
+    """A tab read from Google whose cells are parsed and converted on first use of `rows`."""
+
+    def __init__(self, key: str, title: str, answer: RawAnswer, index: int, sheet_tz: ZoneInfo | None,
+                 team_tz: ZoneInfo | None) -> None:  # no super().__init__: `rows` is a property here
+        self.title = title
+        self._rows: list[list[Cell]] | None = None
+        self._source: tuple[str, RawAnswer, int, ZoneInfo | None, ZoneInfo | None] | None = (
+            key, answer, index, sheet_tz, team_tz)
+
+    @property  # type: ignore[override]
+    def rows(self) -> list[list[Cell]]:
+        if self._rows is None:
+            assert self._source is not None
+            key, answer, index, sheet_tz, team_tz = self._source
+            self._rows, self._source = tab_rows(key, answer.take(index), sheet_tz, team_tz), None
+        return self._rows
+
+    @rows.setter
+    def rows(self, value: list[list[Cell]]) -> None:
+        self._rows, self._source = value, None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the cells were parsed already (for tests: steady cycles never parse)."""
+        return self._rows is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TabData):
+            return NotImplemented
+        return (self.title, self.rows) == (other.title, other.rows)
+
+    __hash__ = None  # type: ignore[assignment]
