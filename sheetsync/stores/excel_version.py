@@ -7,12 +7,13 @@ A steady cycle that finds the fingerprint it already planned from never parses a
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from ..ports import Cell, TabData
+from ..ports import Cell
 from .excel_read import ValuesReader
 from .excel_surgical import WorkbookParts
 from .excel_zip import Deflated, NotSurgical, Package
+from .lazy import LazyTab
 
 Version = tuple[int, int, int]
 """(mtime_ns, size, inode) of the file: someone else's save changes it."""
@@ -20,6 +21,8 @@ Version = tuple[int, int, int]
 ROWS_FORMAT = "sheetsync-xlsx-rows-1"
 """Goes into every fingerprint: change it when the way cells are read or normalised changes, so that a memo
 kept by an older release does not match contents this one would read differently."""
+
+__all__ = ["UNREADABLE", "LazyTab", "Loaded", "Version"]
 
 UNREADABLE = (NotSurgical, ET.ParseError, ValueError, KeyError)
 """What building a Loaded raises for a file that is not a readable .xlsx package (besides CalamineError)."""
@@ -61,34 +64,3 @@ class Loaded:
                 self._reader.close()
                 self._reader = None
         return found
-
-
-class LazyTab(TabData):
-    """A tab whose rows are parsed the first time `rows` is used; its title is known at once."""
-
-    def __init__(self, title: str, load: Callable[[], list[list[Cell]]]) -> None:
-        self.title = title
-        self._load: Callable[[], list[list[Cell]]] | None = load
-        self._rows: list[list[Cell]] | None = None
-
-    @property  # type: ignore[override]
-    def rows(self) -> list[list[Cell]]:
-        if self._rows is None:
-            assert self._load is not None
-            self._rows, self._load = self._load(), None
-        return self._rows
-
-    @rows.setter
-    def rows(self, value: list[list[Cell]]) -> None:
-        self._rows, self._load = value, None
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TabData):
-            return NotImplemented
-        return (self.title, self.rows) == (other.title, other.rows)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        state = f"{len(self._rows)} rows" if self._rows is not None else "rows not read yet"
-        return f"LazyTab(title={self.title!r}, {state})"

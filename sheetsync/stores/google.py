@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from google.auth.exceptions import GoogleAuthError, TransportError
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
@@ -43,7 +44,7 @@ from .google_cells import DEFAULT_AMOUNT_PATTERN, CellEncoder, convert_rows, quo
 from .google_connect import build_client, explain, spreadsheet_id
 from .google_http import SheetsHTTPClient, Transient
 from .google_meta import METADATA_FIELDS, SheetMeta, SpreadsheetMeta
-from .google_read import READ_PARAMS, LazyTab, RawAnswer, read_fingerprint, value_ranges, whole_tab_range
+from .google_read import READ_PARAMS, RawAnswer, lazy_tab, read_fingerprint, value_ranges, whole_tab_range
 from .google_repair import (
     FENCE_MARGIN_ROWS,
     SCRATCH_TITLE,
@@ -176,7 +177,7 @@ class GoogleStore(Store):
         context = [meta.timezone, getattr(team_tz, "key", team_tz), *meta.titles,
                    *(f"{k}={s.sheet_id}:{s.title}" for k, s in found.items())]
         answer = RawAnswer(body, len(ranges))
-        data: dict[str, TabData] = {key: LazyTab(key, sheet.title, answer, i, sheet_tz, team_tz)
+        data: dict[str, TabData] = {key: lazy_tab(key, sheet.title, answer, i, sheet_tz, team_tz)
                                     for i, (key, sheet) in enumerate(found.items())}
         return Snapshot(tabs=data, timezone=meta.timezone, titles=meta.titles,
                         version={k: s.sheet_id for k, s in found.items()},
@@ -186,6 +187,11 @@ class GoogleStore(Store):
         """One values:batchGet of `ranges` with typed values, answered as the body's bytes (not parsed)."""
         url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
         return self.http.request("get", url, params={**READ_PARAMS, "ranges": ranges}).content
+
+    def _values(self, ranges: list[str]) -> dict[str, Any]:
+        """One values:batchGet of `ranges` with typed values, parsed (orjson: the verify read spans whole tabs)."""
+        answer: dict[str, Any] = orjson.loads(self._values_body(ranges))
+        return answer
 
     def _sheet_for(self, meta: SpreadsheetMeta, key: str, data: TabData | None) -> SheetMeta | None:
         return meta.by_title(data.title) if data is not None else meta.find(key)
@@ -247,8 +253,7 @@ class GoogleStore(Store):
         checks = plan_checks(batch, targets)
         if not checks:
             return
-        answer = self._call(self.http.values_batch_get, self.spreadsheet_id, [c.a1 for c in checks],
-                            params=dict(READ_PARAMS))
+        answer = self._call(self._values, [c.a1 for c in checks])
         try:
             verify(checks, value_ranges(answer, len(checks)))
         except StoreConflict:
@@ -312,7 +317,7 @@ class GoogleStore(Store):
         ranges = [f"{quote_title(SCRATCH_TITLE)}!A1:{column_letter(max(f.offset + f.cols for f in fences) - 1)}"
                   f"{max(f.rows for f in fences)}"]
         ranges += [f"{quote_title(targets[f.key].sheet.title)}!1:{f.rows}" for f in fences]
-        answer = self._call(self.http.values_batch_get, self.spreadsheet_id, ranges, params=dict(READ_PARAMS))
+        answer = self._call(self._values, ranges)
         raw = value_ranges(answer, len(ranges))
         repair = WriteBatch()
         post_tabs: dict[str, TabData] = {}

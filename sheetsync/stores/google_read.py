@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from ..core.schema import TABS_BY_KEY, Tab
-from ..ports import Cell, TabData
+from ..ports import Cell
 from .google_cells import Converter, column_kinds, convert_rows, quote_title, reader_for
+from .lazy import LazyTab
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,6 @@ def tab_rows(key: str, raw_rows: list[list[Any]], sheet_tz: ZoneInfo | None,
     return convert_rows(raw_rows, readers(key, header, sheet_tz, team_tz), in_place=True)
 
 
-def tab_data(key: str, title: str, raw_rows: Sequence[Sequence[Any]], sheet_tz: ZoneInfo | None,
-             team_tz: ZoneInfo | None) -> TabData:
-    """One tab's batchGet rows as TabData, the header row first and trailing blanks trimmed."""
-    return TabData(title, tab_rows(key, [list(r) for r in raw_rows], sheet_tz, team_tz))
-
-
 def whole_tab_range(title: str) -> str:
     """The A1 range for every cell of a tab."""
     return quote_title(title)
@@ -83,6 +78,12 @@ def read_fingerprint(body: bytes, context: Iterable[object]) -> str:
     return digest.hexdigest()
 
 
+def lazy_tab(key: str, title: str, answer: RawAnswer, index: int, sheet_tz: ZoneInfo | None,
+             team_tz: ZoneInfo | None) -> LazyTab:
+    """Range `index` of a batchGet answer as a tab whose cells are parsed and converted on first use."""
+    return LazyTab(title, lambda: tab_rows(key, answer.take(index), sheet_tz, team_tz))
+
+
 class RawAnswer:
     """A values:batchGet answer held as its body until a tab is used, then parsed once (the body dropped)."""
 
@@ -105,38 +106,3 @@ class RawAnswer:
             raise RuntimeError(f"range {index} of the batchGet answer was already taken")
         self._ranges[index] = None
         return rows
-
-
-class LazyTab(TabData):
-    """A tab read from Google whose cells are parsed and converted on first use of `rows`."""
-
-    def __init__(self, key: str, title: str, answer: RawAnswer, index: int, sheet_tz: ZoneInfo | None,
-                 team_tz: ZoneInfo | None) -> None:  # no super().__init__: `rows` is a property here
-        self.title = title
-        self._rows: list[list[Cell]] | None = None
-        self._source: tuple[str, RawAnswer, int, ZoneInfo | None, ZoneInfo | None] | None = (
-            key, answer, index, sheet_tz, team_tz)
-
-    @property  # type: ignore[override]
-    def rows(self) -> list[list[Cell]]:
-        if self._rows is None:
-            assert self._source is not None
-            key, answer, index, sheet_tz, team_tz = self._source
-            self._rows, self._source = tab_rows(key, answer.take(index), sheet_tz, team_tz), None
-        return self._rows
-
-    @rows.setter
-    def rows(self, value: list[list[Cell]]) -> None:
-        self._rows, self._source = value, None
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the cells were parsed already (for tests: steady cycles never parse)."""
-        return self._rows is not None
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TabData):
-            return NotImplemented
-        return (self.title, self.rows) == (other.title, other.rows)
-
-    __hash__ = None  # type: ignore[assignment]
