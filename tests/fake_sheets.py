@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import orjson
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_sheets_fields import apply_mask, parse_mask  # noqa: E402
@@ -290,7 +292,7 @@ class FakeSheets:
                     raise ApiError(400, f"Request payload size exceeds the limit: {MAX_BODY} bytes.")
                 if groups[0] != self.spreadsheet_id:
                     raise ApiError(404, _MESSAGES[404], "NOT_FOUND")
-                payload = json.loads(body) if body else {}
+                payload = _loads(body) if body else {}
                 answer = self._dispatch(kind, groups, query, payload)
                 if query.get("fields"):
                     answer = apply_mask(answer, parse_mask(query["fields"][0]))
@@ -298,7 +300,7 @@ class FakeSheets:
                 self.calls.append(Call(kind, method, url, exc.code, len(body or b"")))
                 return exc.code, {}, _error(exc.code, exc.message, exc.status)
             self.calls.append(Call(kind, method, url, 200, len(body or b"")))
-            return 200, {}, json.dumps(answer)
+            return 200, {}, _dumps(answer)
 
     def _route(self, method: str, path: str) -> tuple[str, tuple[str, ...]]:
         for route_method, pattern, kind in _ROUTES:
@@ -380,6 +382,29 @@ class FakeSheets:
         return session
 
 
+def _loads(body: bytes | str) -> Any:
+    """A request body as JSON (orjson; the standard library for what orjson refuses, e.g. NaN)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ApiError(400, f"Invalid JSON payload received. {exc}") from exc
+
+
+def _dumps(answer: Any) -> str:
+    """An answer as JSON text (orjson; the standard library for what orjson cannot encode, e.g. huge ints)."""
+    try:
+        return orjson.dumps(answer).decode()
+    except TypeError:
+        return json.dumps(answer)
+
+
+_NO_SHEET_IDS = frozenset({"rows", "cell", "values"})
+"""Parts of a request holding cell data only (no sheetId in them): not walked."""
+
+
 def _sheet_ids(node: Any) -> set[int]:
     """Every sheetId a batchUpdate payload names (the tabs it may change), for a cheap all-or-nothing backup."""
     found: set[int] = set()
@@ -390,7 +415,7 @@ def _sheet_ids(node: Any) -> set[int]:
             for key, value in item.items():
                 if key in ("sheetId", "objectId") and isinstance(value, int):
                     found.add(value)
-                else:
+                elif key not in _NO_SHEET_IDS:
                     stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from fake_sheets_grid import ApiError, Sheet, from_entered
+import orjson
+from fake_sheets_grid import NO_META, ApiError, Shared, Sheet, from_entered
 
 Book = Any  # the FakeSheets instance; typed loosely to keep this module free of a circular import
 
@@ -42,29 +44,66 @@ def _assign(target: dict[str, Any], path: list[str], present: bool, value: Any) 
         node.pop(path[-1], None)
 
 
-def apply_cell(sheet: Sheet, r: int, c: int, data: dict[str, Any], fields: list[str]) -> None:
-    """Write the masked fields of one CellData; masked fields missing from it are cleared."""
-    for path in fields:
-        if path in ("*", "userEnteredValue"):
-            sheet.put(r, c, from_entered(data.get("userEnteredValue", {})))
-        if path == "*" or path.startswith("userEnteredFormat"):
-            parts = ["userEnteredFormat"] if path == "*" else path.split(".")
-            present, value = _dig(data, parts)
-            meta = sheet.cell_meta(r, c, create=present or bool(sheet.cell_meta(r, c)))
-            fmt = meta.setdefault("format", {})
-            if len(parts) == 1:
-                meta["format"] = dict(value) if present else {}
-            else:
-                _assign(fmt, parts[1:], present, value)
-        if path in ("*", "dataValidation"):
-            present, value = _dig(data, ["dataValidation"])
-            if present:
-                sheet.cell_meta(r, c, create=True)["validation"] = value
-            else:
-                sheet.cell_meta(r, c).pop("validation", None)
-        if path not in ("*", "userEnteredValue", "dataValidation") and not path.startswith("userEnteredFormat") \
-                and path not in ("note", "effectiveFormat"):
-            raise ApiError(400, f"Unknown field {path!r} in fields.")
+class CellWriter:
+    """How one request writes CellData through its field mask: masked fields missing from a cell are cleared.
+
+    Compiled once per request. Formats and validation are computed once per distinct (old formats, new
+    CellData formats) pair and stored as one Shared object for every cell that ends up alike.
+    """
+
+    def __init__(self, fields: list[str]) -> None:
+        for path in fields:
+            if path not in ("*", "userEnteredValue", "dataValidation", "note", "effectiveFormat") \
+                    and not path.startswith("userEnteredFormat"):
+                raise ApiError(400, f"Unknown field {path!r} in fields.")
+        self.fields = fields
+        self.values = any(p in ("*", "userEnteredValue") for p in fields)
+        self.metas = any(p in ("*", "dataValidation") or p.startswith("userEnteredFormat") for p in fields)
+        self._memo: dict[tuple[int, bytes], tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+
+    def row(self, sheet: Sheet, r: int, c0: int, cells: list[dict[str, Any]]) -> None:
+        """Write one row of CellData from column c0 on."""
+        if self.values:
+            sheet.put_row(r, c0, [from_entered(d["userEnteredValue"]) if "userEnteredValue" in d else None
+                                  for d in cells])
+        if self.metas:
+            for j, data in enumerate(cells):
+                self.meta(sheet, r, c0 + j, data, self.key(data))
+
+    def key(self, data: dict[str, Any]) -> bytes:
+        """What of a CellData the formats depend on, as comparable bytes."""
+        part = {k: data[k] for k in ("userEnteredFormat", "dataValidation") if k in data}
+        return orjson.dumps(part, option=orjson.OPT_SORT_KEYS) if part else b""
+
+    def meta(self, sheet: Sheet, r: int, c: int, data: dict[str, Any], key: bytes) -> None:
+        old = sheet.peek_meta(r, c)
+        found = self._memo.get((id(old), key))
+        if found is None:
+            found = self._memo[(id(old), key)] = (old, self._changed(old, data))  # keeps `old` alive: ids stay unique
+        if found[1] is not old:
+            sheet.set_meta(r, c, found[1])
+
+    def _changed(self, old: Mapping[str, Any], data: dict[str, Any]) -> Mapping[str, Any]:
+        meta: dict[str, Any] = copy.deepcopy(dict(old))
+        for path in self.fields:
+            if path == "*" or path.startswith("userEnteredFormat"):
+                parts = ["userEnteredFormat"] if path == "*" else path.split(".")
+                present, value = _dig(data, parts)
+                if present or meta:
+                    fmt = meta.setdefault("format", {})
+                    if len(parts) == 1:
+                        meta["format"] = copy.deepcopy(dict(value)) if present else {}
+                    else:
+                        _assign(fmt, parts[1:], present, copy.deepcopy(value))
+            if path in ("*", "dataValidation"):
+                present, value = _dig(data, ["dataValidation"])
+                if present:
+                    meta["validation"] = copy.deepcopy(value)
+                else:
+                    meta.pop("validation", None)
+        if meta == old:
+            return old
+        return Shared(meta) if meta else NO_META
 
 
 def _clip(sheet: Sheet, grid: dict[str, Any]) -> tuple[int, int, int, int]:
@@ -75,7 +114,7 @@ def _clip(sheet: Sheet, grid: dict[str, Any]) -> tuple[int, int, int, int]:
 
 
 def update_cells(book: Book, req: dict[str, Any]) -> dict[str, Any]:
-    fields = _paths(req.get("fields", ""))
+    writer = CellWriter(_paths(req.get("fields", "")))
     rows = [row.get("values", []) for row in req.get("rows", [])]
     if "range" in req:
         sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
@@ -84,38 +123,46 @@ def update_cells(book: Book, req: dict[str, Any]) -> dict[str, Any]:
             values = rows[r - r0] if r - r0 < len(rows) else []
             if r - r0 >= len(rows) and r >= len(sheet.values) and r >= len(sheet.meta):
                 break
-            for c in range(c0, c1):
-                apply_cell(sheet, r, c, values[c - c0] if c - c0 < len(values) else {}, fields)
+            cells = values[:c1 - c0]
+            writer.row(sheet, r, c0, cells + [{}] * (c1 - c0 - len(cells)))
         return {}
     start = req.get("start", {})
     sheet = book.sheet_by_id(start.get("sheetId", 0))
     r0, c0 = start.get("rowIndex", 0), start.get("columnIndex", 0)
     sheet.check_bounds(r0 + len(rows), c0 + max((len(v) for v in rows), default=0))
     for i, values in enumerate(rows):
-        for j, cell in enumerate(values):
-            apply_cell(sheet, r0 + i, c0 + j, cell, fields)
+        writer.row(sheet, r0 + i, c0, values)
     return {}
 
 
 def append_cells(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     sheet = book.sheet_by_id(req.get("sheetId", 0))
-    fields = _paths(req.get("fields", ""))
+    writer = CellWriter(_paths(req.get("fields", "")))
     rows = [row.get("values", []) for row in req.get("rows", [])]
     start = sheet.last_data_row()
     sheet.grow(start + len(rows), max((len(v) for v in rows), default=0))
     for i, values in enumerate(rows):
-        for j, cell in enumerate(values):
-            apply_cell(sheet, start + i, j, cell, fields)
+        writer.row(sheet, start + i, 0, values)
     return {}
+
+
+def _fill(sheet: Sheet, r0: int, r1: int, c0: int, c1: int, data: dict[str, Any], writer: CellWriter) -> None:
+    """Write the same CellData into every cell of a block."""
+    key = writer.key(data)
+    value = from_entered(data["userEnteredValue"]) if "userEnteredValue" in data else None
+    for r in range(r0, r1):
+        if writer.values:
+            sheet.put_row(r, c0, [value] * (c1 - c0))
+        if writer.metas:
+            for c in range(c0, c1):
+                writer.meta(sheet, r, c, data, key)
 
 
 def repeat_cell(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
-    fields = _paths(req.get("fields", ""))
+    writer = CellWriter(_paths(req.get("fields", "")))
     r0, r1, c0, c1 = _clip(sheet, req["range"])
-    for r in range(r0, r1):
-        for c in range(c0, c1):
-            apply_cell(sheet, r, c, req.get("cell", {}), fields)
+    _fill(sheet, r0, r1, c0, c1, req.get("cell", {}), writer)
     return {}
 
 
@@ -123,9 +170,7 @@ def set_data_validation(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     sheet = book.sheet_by_id(req["range"].get("sheetId", 0))
     r0, r1, c0, c1 = _clip(sheet, req["range"])
     data = {"dataValidation": req["rule"]} if req.get("rule") else {}
-    for r in range(r0, r1):
-        for c in range(c0, c1):
-            apply_cell(sheet, r, c, data, ["dataValidation"])
+    _fill(sheet, r0, r1, c0, c1, data, CellWriter(["dataValidation"]))
     return {}
 
 
@@ -280,13 +325,13 @@ def copy_paste(book: Book, req: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(400, f"The fake only pastes PASTE_NORMAL and PASTE_VALUES, not {kind!r}")
     target.check_bounds(d_r0 + (r1 - r0), d_c0 + (c1 - c0))
     block = [[source.get(r, c) for c in range(c0, c1)] for r in range(r0, r1)]
-    metas = [[dict(source.cell_meta(r, c)) for c in range(c0, c1)] for r in range(r0, r1)]
+    metas = [[source.peek_meta(r, c) for c in range(c0, c1)] for r in range(r0, r1)] if kind == "PASTE_NORMAL" else []
     for i, row in enumerate(block):
         for j, value in enumerate(row):
             target.put(d_r0 + i, d_c0 + j, value)
-            if kind == "PASTE_NORMAL" and (metas[i][j] or target.cell_meta(d_r0 + i, d_c0 + j)):
-                target.cell_meta(d_r0 + i, d_c0 + j, create=True).clear()
-                target.cell_meta(d_r0 + i, d_c0 + j).update(metas[i][j])
+            if metas and (metas[i][j] or target.peek_meta(d_r0 + i, d_c0 + j)):
+                meta = metas[i][j]
+                target.set_meta(d_r0 + i, d_c0 + j, meta if type(meta) is Shared else Shared(copy.deepcopy(dict(meta))))
     return {}
 
 

@@ -86,3 +86,22 @@ def test_grid_data_for_ranges_returns_only_those_tabs(fake):
     assert [s["properties"]["title"] for s in answer["sheets"]] == ["T"]
     row = answer["sheets"][0]["data"][0]["rowData"][0]["values"]
     assert row[0]["userEnteredValue"] == {"stringValue": "Name"}
+
+
+def test_one_format_for_a_whole_column_stays_per_cell_and_a_failed_batch_puts_formats_back(fake):
+    sheet = fake.sheet("T")
+    bold = {"repeatCell": {"range": {"sheetId": sheet.sheet_id, "startRowIndex": 0, "endRowIndex": 5,
+                                     "startColumnIndex": 0, "endColumnIndex": 1},
+                           "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                           "fields": "userEnteredFormat.textFormat.bold"}}
+    requests.post(f"{BASE}:batchUpdate", json={"requests": [bold]}).raise_for_status()
+    sheet.cell_meta(1, 0)["format"]["textFormat"]["bold"] = False  # a person un-bolds one cell
+    assert [sheet.number_format(r, 0) for r in range(5)] == [{}] * 5
+    assert [sheet.cell_meta(r, 0)["format"]["textFormat"]["bold"] for r in range(5)] == [True, False, True, True, True]
+    italic = dict(bold, repeatCell=dict(bold["repeatCell"], fields="userEnteredFormat.textFormat.italic",
+                                        cell={"userEnteredFormat": {"textFormat": {"italic": True}}}))
+    refused = requests.post(f"{BASE}:batchUpdate", json={"requests": [italic, {"frobnicate": {}}]})
+    assert refused.status_code == 400
+    sheet = fake.sheet("T")  # the tab as it was before the batch
+    assert [sheet.cell_meta(r, 0)["format"]["textFormat"] for r in range(3)] == [{"bold": True}, {"bold": False},
+                                                                                 {"bold": True}]
