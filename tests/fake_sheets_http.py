@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -44,7 +45,7 @@ class FakeAdapter(BaseAdapter):
         response = requests.Response()
         response.status_code = status
         response.headers.update({"Content-Type": "application/json", **headers})
-        response._content = text.encode("utf-8")
+        response.raw = io.BytesIO(text.encode("utf-8"))  # read as the body of a real answer is, streamed or not
         response.url = request.url or ""
         response.request = request
         response.encoding = "utf-8"

@@ -199,3 +199,38 @@ def test_credentials_come_from_a_key_file_or_from_json_in_the_environment(tmp_pa
     from_env = load_credentials(Config(google_credentials_json=json.dumps(info), base_dir=tmp_path))
     assert from_file.service_account_email == from_env.service_account_email == info["client_email"]
     assert from_file.scopes == ["https://www.googleapis.com/auth/spreadsheets"]
+
+
+class _BreaksOff(requests.adapters.BaseAdapter):
+    """An answer whose body stops part-way, as when the connection drops during a big read."""
+
+    def send(self, request, **kwargs):
+        class Body:
+            sent = False
+
+            def read(self, amount=None):
+                if self.sent:
+                    raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+                self.sent = True
+                return b'{"valueRanges": ['
+
+            def close(self):
+                """Nothing to release."""
+
+        response = requests.Response()
+        response.status_code, response.raw, response.url, response.request = 200, Body(), request.url, request
+        return response
+
+    def close(self):
+        """Nothing to release."""
+
+
+def test_a_body_read_whole_or_a_broken_one_said_plainly(clock):
+    with responses.RequestsMock() as mocked:
+        mocked.get(URL, body=b'{"valueRanges": []}' + b" " * 3_000_000)
+        assert client(clock).body("get", URL).startswith(b'{"valueRanges": []}')
+    session = requests.Session()
+    session.mount(URL, _BreaksOff())
+    broken = SheetsHTTPClient(None, session, sleep=clock.sleep, clock=clock.monotonic, wall_clock=clock.time)
+    with pytest.raises(StoreError, match="broke off after 17 bytes.*the next cycle reads again"):
+        broken.body("get", URL)

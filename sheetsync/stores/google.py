@@ -159,11 +159,11 @@ class GoogleStore(Store):
         meta = self.metadata()
         if not fresh and any(meta.find(k) is None for k in keys):
             meta, fresh = self.metadata(refresh=True), True
+        body: bytes | bytearray = b'{"valueRanges": []}'
         for attempt in (1, 2):
             found = {k: s for k in keys if (s := meta.find(k)) is not None}
             ranges = [whole_tab_range(s.title) for s in found.values()]
             if not ranges:
-                body = b'{"valueRanges": []}'
                 break
             try:
                 body = self._call(self._values_body, ranges, keep=(400,))
@@ -183,10 +183,10 @@ class GoogleStore(Store):
                         version={k: s.sheet_id for k, s in found.items()},
                         fingerprint=read_fingerprint(body, context))
 
-    def _values_body(self, ranges: list[str]) -> bytes:
+    def _values_body(self, ranges: list[str]) -> bytes | bytearray:
         """One values:batchGet of `ranges` with typed values, answered as the body's bytes (not parsed)."""
         url = SPREADSHEET_VALUES_BATCH_URL % self.spreadsheet_id
-        return self.http.request("get", url, params={**READ_PARAMS, "ranges": ranges}).content
+        return self.http.body("get", url, params={**READ_PARAMS, "ranges": ranges})
 
     def _values(self, ranges: list[str]) -> dict[str, Any]:
         """One values:batchGet of `ranges` with typed values, parsed (orjson: the verify read spans whole tabs)."""

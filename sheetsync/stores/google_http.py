@@ -35,6 +35,8 @@ GOOGLE_SHEETS_BASE = "https://sheets.googleapis.com"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """Statuses worth another try; any other 5xx is retried as well."""
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+BODY_PIECE = 1 << 20
+"""Bytes read at a time from a big answer."""
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,11 @@ class SheetsHTTPClient(HTTPClient):
 
     def request(self, method: str, endpoint: str, params: Any = None, data: bytes | None = None,
                 json: Mapping[str, Any] | None = None, files: Any = None,
-                headers: Any = None) -> requests.Response:
-        """Send one request, retrying transient failures within the policy; raise APIError on other errors."""
+                headers: Any = None, stream: bool = False) -> requests.Response:
+        """Send one request, retrying transient failures within the policy; raise APIError on other errors.
+
+        `stream`: the answer's body is left to the caller to read (see `body`), not read into memory here.
+        """
         url = self.url(endpoint)
         started = self._clock()
         problem = ""
@@ -176,7 +181,7 @@ class SheetsHTTPClient(HTTPClient):
             self.sent += 1
             try:
                 response = self.session.request(method=method, url=url, json=json, params=params, data=data,
-                                                files=files, headers=headers, timeout=self.timeout)
+                                                files=files, headers=headers, timeout=self.timeout, stream=stream)
             except (requests.ConnectionError, requests.Timeout, TransportError) as exc:
                 problem, status = f"no answer ({exc.__class__.__name__}: {exc})", 0
                 delay: float | None = self.policy.backoff(attempt, self._rand())
@@ -193,6 +198,21 @@ class SheetsHTTPClient(HTTPClient):
                         problem, attempt, self.policy.attempts - 1, delay)
             self._sleep(delay)
         raise StoreError(self._give_up_message(url, status, problem, attempt, self._clock() - started))
+
+    def body(self, method: str, endpoint: str, params: Any = None) -> bytearray:
+        """The body of an answer, read in large pieces into one buffer (no second copy of a big answer)."""
+        response = self.request(method, endpoint, params=params, stream=True)
+        buffer = bytearray()
+        try:
+            for piece in response.iter_content(BODY_PIECE):
+                buffer += piece
+        except requests.RequestException as exc:
+            raise StoreError(f"The answer from {urlsplit(self.url(endpoint)).netloc} broke off after {len(buffer):,} "
+                             f"bytes ({exc.__class__.__name__}); nothing was written, the next cycle reads again. If "
+                             "it keeps happening, check the network connection.") from exc
+        finally:
+            response.close()
+        return buffer
 
     def send_once(self, method: str, endpoint: str, attempt: int = 1, **kwargs: Any) -> requests.Response:
         """Send one paced try and no retry; raise Transient (with the wait to take) when it may succeed later.

@@ -66,7 +66,7 @@ def value_ranges(answer: dict[str, Any], expected: int) -> list[list[list[Any]]]
     return [r.get("values", []) for r in ranges]
 
 
-def read_fingerprint(body: bytes, context: Iterable[object]) -> str:
+def read_fingerprint(body: bytes | bytearray, context: Iterable[object]) -> str:
     """A digest of a batchGet answer's body as received plus what its reading depends on (titles, timezones).
 
     Equal digests mean equal snapshots: the same bytes read the same way give the same values.
@@ -89,8 +89,8 @@ class RawAnswer:
 
     __slots__ = ("_body", "_ranges", "expected")
 
-    def __init__(self, body: bytes, expected: int) -> None:
-        self._body: bytes | None = body
+    def __init__(self, body: bytes | bytearray, expected: int) -> None:
+        self._body: bytes | bytearray | None = body
         self._ranges: list[list[list[Any]] | None] | None = None
         self.expected = expected
 
