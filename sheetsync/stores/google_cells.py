@@ -106,8 +106,10 @@ def convert_rows(rows: Sequence[Sequence[Any]], readers: Sequence[Converter | No
     for n, raw in enumerate(rows):
         row = [None if c == "" else c for c in raw] if "" in raw else list(raw)
         for i, reader in special:
-            if i < len(row) and row[i] is not None:
-                row[i] = reader(row[i])
+            if i < len(row):
+                value = row[i]
+                if value is not None and value.__class__ is not str:  # readers keep text as it is
+                    row[i] = reader(value)
         while row and row[-1] is None:
             row.pop()
         out[n] = row
