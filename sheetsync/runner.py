@@ -290,8 +290,13 @@ def takeover_job(pipelines: Sequence[Pipeline], scheduler: BaseScheduler,
 
 
 def quiet_scheduler_logs() -> None:
-    """Keep APScheduler's per-run INFO lines (one every flush_interval) out of the service log."""
+    """Keep APScheduler's per-run INFO lines (one every flush_interval) out of the service log.
+
+    Also waitress's "Task queue depth is N" warning, which it writes for every request that waits for a
+    thread: a burst of posts would fill the log with it (and pay for each line) while nothing is wrong.
+    """
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def _on_main_thread() -> bool:

@@ -209,7 +209,7 @@ class PostgresQueue(Queue):
                 (ws, key, item.source, kind, opp or None, json.dumps(dict(item.fields), ensure_ascii=False), item.raw,
                  item.content_type, digest, ts, item.idempotency_key, item.delivery_id, item.external_id,
                  202, json.dumps(answer, ensure_ascii=False), ts))
-        log.info("queued %s %s from %s as %s", kind, opp or "-", item.source, key)
+        log.debug("queued %s %s from %s as %s", kind, opp or "-", item.source, key)
         return Receipt(key, 202, answer)
 
     def _earlier(self, db: Any, item: Incoming, digest: str) -> Receipt | None:

@@ -98,16 +98,6 @@ def backoff(attempts: int) -> float:
     return float(min(defaults.BACKOFF_MAX, defaults.BACKOFF_BASE * 2 ** max(0, attempts - 1)))
 
 
-class _Issued:
-    """The IDs and keys ever issued, looked up in the database when new_id() asks."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __contains__(self, ident: object) -> bool:
-        return self.db.execute("SELECT 1 FROM issued_ids WHERE id = ?", (ident,)).fetchone() is not None
-
-
 class IntakeQueue(Queue):
     """The SQLite queue in `<state dir>/intake.db`; safe to share between threads and processes."""
 
@@ -141,16 +131,17 @@ class IntakeQueue(Queue):
             raise ValueError(f"Unknown kind {item.kind!r}: use one of {', '.join(KINDS)}.")
         digest = body_hash(item.raw)
         ts = _ts(now)
-        with self._store.transaction() as db:
+        fields = json.dumps(dict(item.fields), ensure_ascii=False)
+
+        def store(db: sqlite3.Connection) -> tuple[Receipt, str, str | None]:
             earlier = self._earlier(db, item, digest)
             if earlier is not None:
-                return earlier
+                return earlier, "", None
             warnings = list(item.warnings)
             kind, opp = self._target(db, item, warnings)
             key = self._issue(db)
             if kind == CREATE:
-                opp = new_id(self._rng, _Issued(db))
-                db.execute("INSERT INTO issued_ids (id) VALUES (?)", (opp,))
+                opp = self._reserve(db)
                 if item.external_id:
                     db.execute("INSERT INTO external_ids (source, external_id, opportunity_id) VALUES (?, ?, ?)",
                                (item.source, item.external_id, opp))
@@ -162,11 +153,16 @@ class IntakeQueue(Queue):
                 "INSERT INTO items (key, source, kind, opportunity_id, fields, raw, content_type, body_hash, "
                 "received, idempotency_key, delivery_id, external_id, answer_status, answer, next_attempt_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, item.source, kind, opp or None, json.dumps(dict(item.fields), ensure_ascii=False), item.raw,
-                 item.content_type, digest, ts, item.idempotency_key, item.delivery_id, item.external_id,
-                 202, json.dumps(answer, ensure_ascii=False), ts))
-        log.info("queued %s %s from %s as %s", kind, opp or "-", item.source, key)
-        return Receipt(key, 202, answer)
+                (key, item.source, kind, opp or None, fields, item.raw, item.content_type, digest, ts,
+                 item.idempotency_key, item.delivery_id, item.external_id, 202,
+                 json.dumps(answer, ensure_ascii=False), ts))
+            return Receipt(key, 202, answer), kind, opp
+
+        receipt, kind, opp = self._store.grouped(store)  # returns once committed (fsync'd)
+        if receipt.replayed:
+            return receipt
+        log.debug("queued %s %s from %s as %s", kind, opp or "-", item.source, receipt.key)
+        return receipt
 
     def _earlier(self, db: sqlite3.Connection, item: Incoming, digest: str) -> Receipt | None:
         """Return the stored answer when this submission was seen before."""
@@ -208,9 +204,14 @@ class IntakeQueue(Queue):
 
     def _issue(self, db: sqlite3.Connection) -> str:
         """Reserve and return a fresh queue key."""
-        key = new_id(self._rng, _Issued(db), prefix=KEY_PREFIX, length=KEY_LENGTH)
-        db.execute("INSERT INTO issued_ids (id) VALUES (?)", (key,))
-        return key
+        return self._reserve(db, KEY_PREFIX, KEY_LENGTH)
+
+    def _reserve(self, db: sqlite3.Connection, *shape: Any) -> str:
+        """Draw IDs (opportunity IDs, or keys with `shape` = prefix, length) until one was never issued; keep it."""
+        while True:
+            ident = new_id(self._rng, (), *shape)
+            if db.execute("INSERT OR IGNORE INTO issued_ids (id) VALUES (?)", (ident,)).rowcount:
+                return ident
 
     # -- flush side ------------------------------------------------------------------------------
 
