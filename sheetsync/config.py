@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 CONFIG_FILE = "sheetsync.toml"
 """The file `init` writes in the current directory; SHEETSYNC_CONFIG points elsewhere."""
 ENV_PREFIX = "SHEETSYNC_"
+PARENT_ENV = ENV_PREFIX + "PARENT_PID"
+"""Set by `serve` (worker_process = true) on the worker it starts: the worker stops when that process is gone."""
 SOURCES = ("generic", "google-forms", "jiandaoyun", "typeform", "tally", "followup")
 """Webhook sources; each may have its own secrets."""
 
@@ -534,7 +536,7 @@ def _workspaces(raw: Any, file: Path) -> dict[str, dict[str, Any]]:
 
 
 def _warn_unknown_environment(env: Mapping[str, str]) -> None:
-    known = {k.env for k in KEYS} | {ENV_PREFIX + "CONFIG"}
+    known = {k.env for k in KEYS} | {ENV_PREFIX + "CONFIG", PARENT_ENV}
     known |= {ENV_PREFIX + "SECRET_" + s.upper().replace("-", "_") for s in SOURCES}
     for var in env:
         if var.startswith(ENV_PREFIX) and var not in known and not var.startswith(ENV_PREFIX + "TEST"):

@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from .config import Config, ConfigError
+from .config import PARENT_ENV, Config, ConfigError
 from .core.schema import LayoutError
 from .intake import defaults
 from .intake.flush import FlushResult, flush_once
@@ -364,8 +364,6 @@ def runs_pipelines(config: Config) -> bool:
     return bool(config.workspaces) or is_postgres_url(config.database_url)
 
 
-PARENT_ENV = "SHEETSYNC_PARENT_PID"
-"""Set by `serve` (worker_process = true) on the worker it starts: the worker stops when that process is gone."""
 
 
 def follow_parent(poll: float = 0.5) -> None:

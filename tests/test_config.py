@@ -121,6 +121,12 @@ def test_an_unknown_environment_variable_is_warned_about(tmp_path, monkeypatch, 
     assert "did you mean 'SHEETSYNC_SYNC_INTERVAL'?" in caplog.text
 
 
+def test_the_worker_serve_starts_hears_no_warning_about_its_parent_variable(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    cfg.load(env={cfg.PARENT_ENV: "4242"})
+    assert "not a sheetsync setting" not in caplog.text
+
+
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 def test_the_file_is_written_0600_and_a_readable_one_is_warned_about(tmp_path, caplog):
     path = tmp_path / "sheetsync.toml"
