@@ -250,7 +250,7 @@ def _notice(text: str) -> None:
 @click.option("--port", type=int, help="Port to listen on (default: the config's port, 8080).")
 @click.pass_obj
 def serve(config_path: str | None, host: str | None, port: int | None) -> None:
-    """Serve the webhook and run the flush and sync jobs in this one process."""
+    """Serve the webhook; the flush and sync jobs run in a worker process it starts and stops."""
     from webhook.server import ServeError
     from webhook.server import serve as run_server
 

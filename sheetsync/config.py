@@ -261,8 +261,8 @@ KEYS: tuple[Key, ...] = (
     Key("flush_interval", _int_range("flush_interval", 1, 3_600, "seconds"),
         "Seconds between intake flushes in serve/worker (1 to 3600)."),
     Key("worker_process", _boolean("worker_process"),
-        "true: `serve` runs the flush and sync jobs in a second process, so a busy webhook keeps its speed "
-        "while the sheet is written."),
+        "true (default): `serve` runs the flush and sync jobs in a second process it starts and stops, so a busy "
+        "webhook keeps its speed while the sheet is written; false: one process does both."),
     Key("host", _named_text("host"), "Address `sheetsync serve` listens on."),
     Key("port", _int_range("port", 1, 65_535), "Port `sheetsync serve` listens on (1 to 65535)."),
     Key("max_body", _int_range("max_body", 1_024, 16_777_216, "bytes"),
@@ -342,7 +342,7 @@ class Config:
     takeover_interval: int = 5
     sync_interval: int = 300
     flush_interval: int = 5
-    worker_process: bool = False
+    worker_process: bool = True
     """`serve` runs the scheduler (flush, sync) in a child `sheetsync worker` process, not beside the web threads."""
     host: str = "127.0.0.1"
     port: int = 8080

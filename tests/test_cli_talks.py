@@ -157,11 +157,13 @@ def _wait_for(proc: subprocess.Popen, port: int) -> None:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
-@pytest.mark.parametrize("gap", [0.05, 0.0], ids=["a-moment-apart", "back-to-back"])
-def test_ctrl_c_twice_finishes_the_write_and_exits_without_a_traceback(runner, tmp_path, gap):
+@pytest.mark.parametrize("gap, worker_process", [(0.05, "true"), (0.0, "true"), (0.0, "false")],
+                         ids=["a-moment-apart", "back-to-back", "back-to-back-one-process"])
+def test_ctrl_c_twice_finishes_the_write_and_exits_without_a_traceback(runner, tmp_path, gap, worker_process):
     assert runner.invoke(main, ["init"]).exit_code == 0
     port = _free_port()
-    env = {**os.environ, "SHEETSYNC_PORT": str(port), "SHEETSYNC_FLUSH_INTERVAL": "1"}
+    env = {**os.environ, "SHEETSYNC_PORT": str(port), "SHEETSYNC_FLUSH_INTERVAL": "1",
+           "SHEETSYNC_WORKER_PROCESS": worker_process}
     env.pop("SHEETSYNC_CONFIG", None)
     proc = subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "serve"], cwd=tmp_path,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

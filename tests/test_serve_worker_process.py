@@ -1,4 +1,4 @@
-"""`serve` with worker_process = true: leads land through the worker it starts, which dies with it."""
+"""`serve` (worker_process = true, the default): leads land through the worker it starts, which dies with it."""
 
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def test_leads_land_through_the_worker_process_and_it_stops_when_serve_is_killed
     port = free_port()
     env = {**os.environ, "SHEETSYNC_WORKBOOK": "pipeline.xlsx", "SHEETSYNC_STATE_DIR": "state",
            "SHEETSYNC_HOST": "127.0.0.1", "SHEETSYNC_PORT": str(port), "SHEETSYNC_FLUSH_INTERVAL": "1",
-           "SHEETSYNC_SYNC_INTERVAL": "3600", "SHEETSYNC_SECRET_GENERIC": SECRET, "SHEETSYNC_WORKER_PROCESS": "true"}
+           "SHEETSYNC_SYNC_INTERVAL": "3600", "SHEETSYNC_SECRET_GENERIC": SECRET}
     env.pop("SHEETSYNC_CONFIG", None)
+    env.pop("SHEETSYNC_WORKER_PROCESS", None)  # the default
     serve = subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "serve"], cwd=tmp_path,
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = None

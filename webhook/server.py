@@ -1,4 +1,4 @@
-"""`sheetsync serve`: the webhook app under waitress with the scheduler in the same process."""
+"""`sheetsync serve`: the webhook app under waitress, the scheduler in a worker process it starts (or in-process)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def bind(app: Any, config: Config) -> Any:
 
 def serve(config: Config, syncer: Syncer | None = None, on_ready: Callable[[str], None] | None = None,
           notice: Notice = log.warning) -> None:
-    """Serve the webhook app with the scheduler in the same process until Ctrl+C or SIGTERM, then stop cleanly."""
+    """Serve the webhook app until Ctrl+C or SIGTERM, then stop cleanly; flush and sync run in a `sheetsync worker`
+    child process (worker_process, the default) or, with worker_process = false, in this process."""
     app = create_app(config)
     state = app.extensions[EXTENSION]
     try:
@@ -116,7 +117,7 @@ def spawn_worker(config: Config) -> subprocess.Popen[bytes]:
     if config.source is not None:
         env["SHEETSYNC_CONFIG"] = str(config.source)
     env[PARENT_ENV] = str(os.getpid())
-    log.info("flush and sync run in a separate worker process (worker_process = true)")
+    log.info("flush and sync run in a separate worker process (worker_process = false keeps them here)")
     return subprocess.Popen([sys.executable, "-c", "from sheetsync.cli import main; main()", "worker"], env=env)
 
 
