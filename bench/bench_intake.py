@@ -18,7 +18,9 @@ a shared machine moves one round, not the figure):
 the worker's flush is apart). POST -> row is what a rep feels: from the moment a form's POST is sent to the
 row being in the sheet. For the workbook: to the first save of the file at or after the flush that landed
 it began. For Google: to the first time the bench, reading the fake's Customer column four times a second,
-sees the lead's row. Linux only (CPU is read from /proc).
+sees the lead's row. Before each burst the warm-up's 200 leads have landed and, on Google, 10 s have passed
+so the quota's burst allowance (8 requests) has refilled, as between a real sender's bursts. Linux only
+(CPU is read from /proc).
 """
 
 from __future__ import annotations
@@ -379,6 +381,11 @@ class Bench:
                 raise
             path = "/hooks/bare" if kind == "bare" else "/hooks/generic"
             load(port, path, min(200, self.args.requests), self.args.concurrency, kind != "bare", tag + "w")
+            if kind not in ("bare", "held"):  # the warm-up lands, and the quota's burst allowance refills
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and pending(work / "state" / "intake.db"):
+                    time.sleep(0.2)
+                time.sleep(10 if kind.startswith("google") else 1)
             workers = children(server.pid)
             cpu0 = proc_cpu(server.pid), sum(proc_cpu(p) for p in workers)
             fake0 = proc_cpu(self.fake.pid) if self.fake is not None else 0.0

@@ -80,6 +80,17 @@ def test_flush_job_drains_several_batches(queue):
     assert len(syncer.flushed) == 5
 
 
+def test_a_burst_of_thousands_of_leads_lands_in_one_write(queue):
+    for i in range(1500):  # more than a batch held before (1,000)
+        queue.submit(Incoming("generic", "create", {"customer": str(i)}, str(i).encode()), NOW)
+    syncer = Recorder()
+    writes = []
+    real = syncer.flush
+    syncer.flush = lambda submissions, now: writes.append(len(submissions)) or real(submissions, now)
+    flush_job(queue, syncer, clock=lambda: NOW)
+    assert writes == [1500]  # one store write (on Google: one read, one write, one check) for the whole burst
+
+
 def test_jobs_never_raise(queue, caplog):
     queue.submit(Incoming("generic", "create", {"customer": "A"}, b"x"), NOW)
     broken = Recorder(fail=RuntimeError("boom"))
