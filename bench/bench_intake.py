@@ -11,7 +11,8 @@ a shared machine moves one round, not the figure):
 - `sheetsync serve` on a --rows workbook with the flush running every second, in its worker process (the
   default) and in the serving process (`worker_process = false`), so leads land while more arrive;
 - the same on Google Sheets: the fake Sheets API (tests/fake_sheets.py) served over HTTP in a separate
-  process, filled with --rows opportunities, at the default quota of 50 requests a minute.
+  process, filled afresh with --rows opportunities for every run, at the default quota of 50 requests a
+  minute.
 
 "accepted/s" counts 2xx answers per second of wall time; "vs bare" compares with the bare endpoint's median.
 "intake CPU" is user+sys milliseconds per request of the process answering the posts (the serving process;
@@ -337,23 +338,27 @@ class Bench:
         self.seed.mkdir()
         if any(k.startswith("workbook") for k in kinds):
             settled_workbook(self.seed, self.args.rows)
-        if any(k.startswith("google") for k in kinds):
-            sys.path.insert(0, str(Path(__file__).parent))
-            import bench_google_http
 
-            bench_google_http.SPREADSHEET = SPREADSHEET
-            port = free_port()
-            self.endpoint = f"http://127.0.0.1:{port}"
-            self.fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_sheets.py"), "--port",
-                                          str(port), "--spreadsheet", SPREADSHEET],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_for(port, 30)
-            bench_google_http.fill(self.endpoint, self.args.rows)
+    def start_fake(self) -> None:
+        """A fresh fake Sheets API holding --rows opportunities: every Google run starts from the same sheet."""
+        sys.path.insert(0, str(Path(__file__).parent))
+        import bench_google_http
+
+        self.close()
+        bench_google_http.SPREADSHEET = SPREADSHEET
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.fake = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_sheets.py"), "--port",
+                                      str(port), "--spreadsheet", SPREADSHEET],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(port, 30)
+        bench_google_http.fill(self.endpoint, self.args.rows)
 
     def close(self) -> None:
         if self.fake is not None:
             self.fake.terminate()
             self.fake.wait(10)
+            self.fake = None
 
     def run(self, kind: str) -> dict[str, Any]:
         self.runs += 1
@@ -363,6 +368,8 @@ class Bench:
             shutil.copytree(self.seed, work)
         else:
             work.mkdir()
+        if kind.startswith("google"):
+            self.start_fake()
         port = free_port()
         if kind == "bare":
             server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(work)],

@@ -289,13 +289,22 @@ def takeover_job(pipelines: Sequence[Pipeline], scheduler: BaseScheduler,
     return taken
 
 
+def _not_overlapping(record: logging.LogRecord) -> bool:
+    return "maximum number of running instances reached" not in record.getMessage()
+
+
 def quiet_scheduler_logs() -> None:
     """Keep APScheduler's per-run INFO lines (one every flush_interval) out of the service log.
 
-    Also waitress's "Task queue depth is N" warning, which it writes for every request that waits for a
-    thread: a burst of posts would fill the log with it (and pay for each line) while nothing is wrong.
+    Also its warning that a run was skipped because the last one is still going (a flush of a big burst
+    takes longer than flush_interval: the next run simply starts after it, one warning a second meanwhile),
+    and waitress's "Task queue depth is N" warning, written for every request that waits for a thread: a
+    burst of posts would fill the log with them (and pay for each line) while nothing is wrong.
     """
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if _not_overlapping not in scheduler_log.filters:
+        scheduler_log.addFilter(_not_overlapping)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 

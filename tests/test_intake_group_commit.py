@@ -166,3 +166,28 @@ def test_an_idempotency_conflict_in_a_group_is_the_senders_alone(tmp_path):
         queue.submit(Incoming("generic", "create", {"customer": "a"}, b"two", idempotency_key="k1"), T0)
     assert len(queue.items()) == 1
     queue.close()
+
+
+def test_after_a_failed_commit_the_next_write_works(db, tmp_path, monkeypatch):
+    db.grouped(put("before"))
+    writer = db._writer
+    calls = {"n": 0}
+
+    class FailingCommit:
+        """The writer connection, with its next COMMIT failing as a full disk would."""
+
+        def __getattr__(self, name):
+            return getattr(writer, name)
+
+        def execute(self, sql, *args):
+            if sql == "COMMIT" and not calls["n"]:
+                calls["n"] += 1
+                raise sqlite3.OperationalError("database or disk is full")
+            return writer.execute(sql, *args)
+
+    db._writer = FailingCommit()  # type: ignore[assignment]
+    with pytest.raises(sqlite3.OperationalError):
+        db.grouped(put("lost"))
+    assert db.grouped(put("after")) == "after"
+    path = tmp_path / "intake.db"
+    assert on_disk(path, "before") and on_disk(path, "after") and not on_disk(path, "lost")

@@ -100,3 +100,18 @@ def test_jobs_never_raise(queue, caplog):
     queue.close()
     flush_job(None, broken, clock=lambda: NOW)  # even a broken queue only logs
     assert "intake flush failed" in caplog.text
+
+
+def test_service_logs_skip_the_scheduler_and_waitress_noise_of_a_busy_moment(caplog):
+    import logging
+
+    from sheetsync.runner import quiet_scheduler_logs
+
+    quiet_scheduler_logs()
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("apscheduler.scheduler").warning(
+            'Execution of job "intake flush" skipped: maximum number of running instances reached (1)')
+        logging.getLogger("waitress.queue").warning("Task queue depth is 1")
+        logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed by 0:00:30")
+    assert "skipped" not in caplog.text and "Task queue depth" not in caplog.text
+    assert "was missed" in caplog.text  # other warnings still reach the log

@@ -74,9 +74,8 @@ class _Work(Generic[T]):
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = False
-        self.wake = threading.Lock()
+        self.wake = threading.Lock()  # released when the piece is done, or when its thread is to lead next
         self.wake.acquire()
-        """Released when the piece is committed (or failed), or when its thread is to lead the next group."""
 
 
 class Database:
@@ -138,21 +137,20 @@ class Database:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                db.execute("COMMIT")
             except BaseException:
-                if db.in_transaction:
+                if db.in_transaction:  # a failed COMMIT too: the shared connection must not stay mid-transaction
                     db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
 
     def grouped(self, run: Callable[[sqlite3.Connection], T]) -> T:
         """Run `run(db)` in a write transaction shared with other threads' work; return once it is committed.
 
         Group commit: while one thread commits (and the WAL is fsync'd), the work of threads arriving
-        meanwhile gathers; the next of them to lead runs all of it in one transaction, each piece inside
-        its own savepoint, and commits once. A piece that raises is rolled back alone and its thread gets
-        the exception; the others are unaffected. Nobody returns before the commit carrying its work has
-        returned, so a result still means "on disk" (synchronous=FULL), at one fsync per group instead of
-        one per piece.
+        meanwhile gathers; the next of them to lead runs all of it in one transaction and commits once. A
+        piece that raises is undone alone and its thread gets the exception; the others are unaffected.
+        Nobody returns before the commit carrying its work has returned, so a result still means "on disk"
+        (synchronous=FULL), at one fsync per group instead of one per piece.
         """
         mine: _Work[T] = _Work(run)
         with self._group:
