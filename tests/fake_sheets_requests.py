@@ -220,13 +220,35 @@ def append_dimension(book: Book, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def insert_dimension(book: Book, req: dict[str, Any]) -> dict[str, Any]:
+    """Insert rows or columns; like Google, new rows take the cell formats of the row after them (of the row
+    before with inheritFromBefore, which needs a start index above 0) and the grid grows."""
     sheet, dimension, start, end = _dimension(book, req)
-    (sheet.insert_rows if dimension == "ROWS" else sheet.insert_cols)(start, end - start)
+    before = bool(req.get("inheritFromBefore"))
+    if before and start == 0:
+        raise ApiError(400, "Invalid requests[0].insertDimension: Cannot inherit from before at index 0.")
+    if end <= start or start > (sheet.rows if dimension == "ROWS" else sheet.cols):
+        raise ApiError(400, f"Invalid requests[0].insertDimension: range [{start}, {end}) is not in the grid.")
+    if dimension != "ROWS":
+        sheet.insert_cols(start, end - start)
+        return {}
+    sheet.insert_rows(start, end - start)
+    source = start - 1 if before else end  # the neighbour row, after the insert
+    row_meta = sheet.meta[source] if 0 <= source < len(sheet.meta) else None
+    for c, meta in list((row_meta or {}).items()):
+        if meta.get("format"):
+            inherited = Shared(format=copy.deepcopy(meta["format"]))  # one stored object, never changed in place
+            for r in range(start, end):
+                sheet.set_meta(r, c, inherited)
     return {}
 
 
 def delete_dimension(book: Book, req: dict[str, Any]) -> dict[str, Any]:
     sheet, dimension, start, end = _dimension(book, req)
+    if end <= start or end > (sheet.rows if dimension == "ROWS" else sheet.cols):
+        raise ApiError(400, f"Invalid requests[0].deleteDimension: range [{start}, {end}) is not in the grid.")
+    if dimension == "ROWS" and end - start >= sheet.rows - sheet.frozen_rows:
+        raise ApiError(400, "Invalid requests[0].deleteDimension: Sorry, it is not possible to delete all "
+                            "non-frozen rows.")
     (sheet.delete_rows if dimension == "ROWS" else sheet.delete_cols)(start, end)
     return {}
 

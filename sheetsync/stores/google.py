@@ -226,10 +226,10 @@ class GoogleStore(Store):
         started, attempt = self.http.now(), 0
         while True:
             attempt += 1
-            fences, fence, requests = self._requests(batch, targets)
+            fences, fence, requests, relied = self._requests(batch, targets)
             if not requests:
                 return False  # the sheet already holds everything the batch asks for: no re-read, no write
-            self._check_guards(batch, targets)
+            self._check_guards(batch, targets, relied)
             requests = fence + requests
             try:
                 self._batch_update(requests, once=attempt)
@@ -248,9 +248,9 @@ class GoogleStore(Store):
             self._verify_and_repair(snapshot, batch, targets, fences, depth)
         return True
 
-    def _check_guards(self, batch: WriteBatch, targets: dict[str, Target]) -> None:
+    def _check_guards(self, batch: WriteBatch, targets: dict[str, Target], relied: dict[str, set[int]]) -> None:
         """Re-read what the plan relies on in one batchGet; StoreConflict when anything moved."""
-        checks = plan_checks(batch, targets)
+        checks = plan_checks(batch, targets, relied)
         if not checks:
             return
         answer = self._call(self._values, [c.a1 for c in checks])
@@ -260,23 +260,28 @@ class GoogleStore(Store):
             self._meta = None
             raise
 
-    def _requests(self, batch: WriteBatch,
-                  targets: dict[str, Target]) -> tuple[list[Fence], list[dict[str, Any]], list[dict[str, Any]]]:
-        """The fences, their requests (the scratch copy, sent first) and the batch's own requests."""
+    def _requests(self, batch: WriteBatch, targets: dict[str, Target]
+                  ) -> tuple[list[Fence], list[dict[str, Any]], list[dict[str, Any]], dict[str, set[int]]]:
+        """The fences, their requests (the scratch copy, sent first), the batch's own requests and the rows of
+        rebuilt tabs those rely on (per tab, numbered as read)."""
         meta = self.metadata()
         encoder = self._encoder(meta)
         fences, fence = self._fence(batch, targets, meta)
         requests = cell_requests(batch, targets, encoder)
+        relied: dict[str, set[int]] = {}
         for key, rows in batch.replace.items():
-            requests += replace_requests(key, rows, targets[key], encoder, batch.formats)
+            rebuild = replace_requests(key, rows, targets[key], encoder, batch.formats)
+            requests += rebuild.requests
+            if rebuild.requests:
+                relied[key] = rebuild.rows
         for key, rows in batch.appends.items():
             requests += append_requests(key, rows, targets[key], encoder)
         for chart in batch.charts:
             sheet = targets[chart.tab].sheet
             requests += chart_requests(chart, sheet, self._charts.get(chart_slot(chart, sheet.sheet_id)))
         if not requests:
-            return [], [], []
-        return fences, fence, requests
+            return [], [], [], {}
+        return fences, fence, requests, relied
 
     def _fence(self, batch: WriteBatch, targets: dict[str, Target],
                meta: SpreadsheetMeta) -> tuple[list[Fence], list[dict[str, Any]]]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.formats import BOLD, PATTERNS, PERCENT
@@ -21,6 +22,7 @@ from ..ports import Cell, ChartSpec, WriteBatch
 from .google_cells import FIELDS_VALUE, FIELDS_VALUE_AND_FORMAT, CellEncoder
 from .google_meta import SheetMeta
 from .google_write import Target
+from .row_align import Hunk, hunks
 
 MAX_ROWS_PER_REQUEST = 5_000
 """Rows per updateCells/appendCells sub-request, so no single one outgrows a body."""
@@ -30,6 +32,8 @@ FIELDS_FORMAT = "userEnteredFormat.numberFormat"
 FIELDS_BOLD = "userEnteredFormat.textFormat.bold"
 FIELDS_RESET = f"{FIELDS_FORMAT},{FIELDS_BOLD}"
 """What a rewritten row of a rebuilt tab starts from: no number format, not bold."""
+FIELDS_CELL = f"{FIELDS_VALUE},{FIELDS_RESET}"
+"""A rebuilt tab's cell written with its whole format: what the mask names but the cell lacks is cleared."""
 SHORT_RUN = 3
 """Runs up to this long carry their number format per cell; longer ones get one repeatCell."""
 
@@ -83,55 +87,170 @@ def _bands(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
         yield run[0], run[-1] + 1
 
 
-def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, encoder: CellEncoder,
-                     formats: dict[tuple[str, int, int], str] | None = None) -> list[dict[str, Any]]:
-    """Rewrite a system tab's body: rows that differ from the snapshot, then clear everything below.
+@dataclass
+class Rebuild:
+    """The requests that turn a rebuilt tab's rows as read into its new rows, and the rows they rely on."""
 
-    `formats` gives "percent" or "amount" number formats for cells keyed (tab, 1-based row, 0-based col).
-    Rewritten rows get their number formats reset first, so a cell never keeps a format from older content.
+    requests: list[dict[str, Any]]
+    rows: set[int] = field(default_factory=set)
+    """1-based rows (numbered as read) the requests overwrite, delete, clear or insert above: the guard re-reads
+    them, and the write is refused if any no longer holds what was read."""
+
+
+def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, encoder: CellEncoder,
+                     formats: dict[tuple[str, int, int], str] | None = None) -> Rebuild:
+    """Rewrite a system tab's body as a diff against what the read returned.
+
+    Old and new rows are aligned (row_align): rows added or removed in the middle are inserted or deleted
+    (insertDimension/deleteDimension, so the rows below move instead of being rewritten), paired rows that
+    differ get only their differing cells written, rows past the old end are written below it and old rows
+    past the new end are cleared. A tab with a chart is compared row by row (moving rows would move the
+    chart's data range). `formats` gives "percent", "amount" or "bold" for cells keyed (tab, 1-based row,
+    0-based col); every cell written gets its whole number format and boldness, so none keeps an old one.
     """
     first = 0 if TABS_BY_KEY[key].headerless else 1
     sheet, sid = target.sheet, target.sheet.sheet_id
     width = max((len(r) for r in rows), default=0)
-    needed = first + len(rows)
     requests: list[dict[str, Any]] = []
-    if needed > sheet.rows:
-        requests.append({"appendDimension": {"sheetId": sid, "dimension": "ROWS", "length": needed - sheet.rows}})
     if width > sheet.cols:
         requests.append({"appendDimension": {"sheetId": sid, "dimension": "COLUMNS", "length": width - sheet.cols}})
-    end_row, end_col = max(needed, sheet.rows), max(width, sheet.cols)
-    old = target.data.rows[first:] if target.data is not None else None
+    end_col = max(width, sheet.cols)
+    extra = _Extra(key, target, encoder, formats)
+    needed = first + len(rows)
+    if target.data is None:  # never read: write every row and clear the rest of the grid
+        if needed > sheet.rows:
+            requests.append({"appendDimension": {"sheetId": sid, "dimension": "ROWS", "length": needed - sheet.rows}})
+        requests += _band_requests(sid, first, range(len(rows)), rows, target, encoder, end_col, extra)
+        requests += _clear(sid, needed, max(needed, sheet.rows), end_col)
+        return Rebuild(requests)
+    kinds = target.kinds
+    old = target.data.rows[first:]
+    old_keys = [encoder.row_key(r, kinds) for r in old]
+    new_keys = [encoder.row_key(r, kinds) for r in rows]
+    stretches = [Hunk(0, len(old), 0, len(rows))] if sheet.charts else hunks(old_keys, new_keys)
+    depends: set[int] = set()
+    grid = sheet.rows
+    cells: dict[tuple[int, int], Cell] = {}
+    fresh: list[int] = []
+    cleared = 0
+    for h in stretches:
+        old_n, new_n = h.old_end - h.old_start, h.new_end - h.new_start
+        paired = min(old_n, new_n)
+        for t in range(paired):
+            i, o = h.new_start + t, h.old_start + t
+            if new_keys[i] != old_keys[o]:
+                depends.add(first + o + 1)
+                cells.update(_changed_cells(first + i, rows[i], old[o], kinds, encoder))
+        at = first + h.new_start + paired  # where the rest starts in the sheet as it is when this stretch's turn comes
+        extra_old = range(first + h.old_start + paired + 1, first + h.old_end + 1)
+        if h.old_end == len(old):  # the end of the list: write below the old rows, clear what is left of them
+            fresh += range(h.new_start + paired, h.new_end)
+            cleared = max(cleared, old_n - new_n)
+            depends.update(extra_old)
+        elif old_n > new_n:
+            requests.append({"deleteDimension": {"range": {"sheetId": sid, "dimension": "ROWS", "startIndex": at,
+                                                           "endIndex": at + old_n - new_n}}})
+            grid -= old_n - new_n
+            depends.update(extra_old)
+        elif new_n > old_n:
+            requests.append({"insertDimension": {"range": {"sheetId": sid, "dimension": "ROWS", "startIndex": at,
+                                                           "endIndex": at + new_n - old_n},
+                                                 "inheritFromBefore": False}})
+            grid += new_n - old_n
+            fresh += range(h.new_start + paired, h.new_end)
+            depends.add(first + h.old_end + 1)  # the row the new ones go above
+    if needed > grid:
+        requests.append({"appendDimension": {"sheetId": sid, "dimension": "ROWS", "length": needed - grid}})
+    requests += _cell_writes(sid, cells, target, encoder, extra)
+    requests += _band_requests(sid, first, fresh, rows, target, encoder, end_col, extra)
+    requests += _clear(sid, needed, needed + cleared, end_col)
+    return Rebuild(requests, depends)
 
-    def typed(row: Sequence[Cell]) -> list[dict[str, Any]]:
-        out = [encoder.value(v, target.kind(i)) for i, v in enumerate(row)]
-        while out and not out[-1]:
-            out.pop()
-        return out
 
-    middle = None if old is None or sheet.charts or len(old) == len(rows) else _middle(old, rows, typed)
-    room = old is not None and (len(rows) > len(old) or sheet.rows + len(rows) - len(old) > first + 1)
-    if middle is not None and old is not None and room:
-        # Entries added or removed inside a list (a reminder done): move the rows below instead of rewriting them.
-        at, old_end, new_end = (first + i for i in middle)
-        if old_end > new_end:
-            requests.insert(0, {"deleteDimension": {"range": {"sheetId": sid, "dimension": "ROWS",
-                                                              "startIndex": new_end, "endIndex": old_end}}})
-        else:
-            requests.insert(0, {"insertDimension": {"range": {"sheetId": sid, "dimension": "ROWS",
-                                                              "startIndex": old_end, "endIndex": new_end},
-                                                    "inheritFromBefore": False}})
-        grid_rows = sheet.rows + len(rows) - len(old)
-        requests = [r for r in requests if r.get("appendDimension", {}).get("dimension") != "ROWS"]
-        if needed > grid_rows:
-            requests.insert(1, {"appendDimension": {"sheetId": sid, "dimension": "ROWS", "length": needed - grid_rows}})
-        end_row = needed
-        lo, old_hi, new_hi = middle
-        before: Sequence[Sequence[Cell]] = old
-        changed = [i for i in range(lo, new_hi) if i >= old_hi or typed(rows[i]) != typed(before[i])]
-    else:
-        changed = [i for i, row in enumerate(rows) if old is None or i >= len(old) or typed(row) != typed(old[i])]
-    extra = _extra_formats(key, rows, first, target, encoder, formats)
-    for a, b in _bands(changed):
+def _changed_cells(row0: int, new: Sequence[Cell], old: Sequence[Cell], kinds: Sequence[str | None],
+                   encoder: CellEncoder) -> dict[tuple[int, int], Cell]:
+    """The cells of one paired row whose stored value differs, keyed (0-based row, col)."""
+    out: dict[tuple[int, int], Cell] = {}
+    for col in range(max(len(new), len(old))):
+        kind = kinds[col] if col < len(kinds) else None
+        value = new[col] if col < len(new) else None
+        if encoder.key(value, kind) != encoder.key(old[col] if col < len(old) else None, kind):
+            out[(row0, col)] = value
+    return out
+
+
+def _clear(sid: int, start: int, end: int, end_col: int) -> list[dict[str, Any]]:
+    """Clear values, number formats and boldness of rows [start, end)."""
+    if end <= start or end_col <= 0:
+        return []
+    grid = {"sheetId": sid, "startRowIndex": start, "endRowIndex": end, "startColumnIndex": 0,
+            "endColumnIndex": end_col}
+    return [{"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_RESET}},
+            {"updateCells": {"range": grid, "fields": FIELDS_VALUE}}]
+
+
+def _cell_format(kind: str | None, value: Cell, wanted: Any, encoder: CellEncoder) -> dict[str, Any]:
+    """The userEnteredFormat of a written cell of a rebuilt tab: `wanted` is its _extra_formats entry
+    (a number format, None for bold, _PLAIN for none)."""
+    number = encoder.column_format(kind)
+    out: dict[str, Any] = {}
+    if wanted is None:
+        out["textFormat"] = {"bold": True}
+        number = number or encoder.value_format(value)
+    elif wanted is not _PLAIN:
+        number = wanted
+    if number:
+        out["numberFormat"] = number
+    return out
+
+
+_PLAIN = object()
+
+
+def _cell_writes(sid: int, cells: dict[tuple[int, int], Cell], target: Target, encoder: CellEncoder,
+                 extra: _Extra) -> list[dict[str, Any]]:
+    """updateCells per run of changed cells in one column, each with its whole format.
+
+    A run longer than SHORT_RUN whose cells share one format sends values only and sets the format in
+    one repeatCell; shorter runs carry the format in each cell (value, number format and bold in one mask).
+    """
+    by_column: dict[int, list[int]] = defaultdict(list)
+    for row, col in cells:
+        by_column[col].append(row)
+    requests: list[dict[str, Any]] = []
+    for col, rows in sorted(by_column.items()):
+        kind = target.kind(col)
+        for run in _runs(sorted(rows)):
+            values = [cells[(r, col)] for r in run]
+            fmts = [_cell_format(kind, v, extra.at(r + 1, col, v), encoder) for r, v in zip(run, values,
+                                                                                                  strict=True)]
+            shared = len(run) > SHORT_RUN and all(f == fmts[0] for f in fmts)
+            start = {"sheetId": sid, "rowIndex": run[0], "columnIndex": col}
+            if shared:
+                requests.append({"updateCells": {"start": start, "rows": [
+                    {"values": [encoder.cell(v, kind, False)]} for v in values], "fields": FIELDS_VALUE}})
+                grid = {"sheetId": sid, "startRowIndex": run[0], "endRowIndex": run[-1] + 1, "startColumnIndex": col,
+                        "endColumnIndex": col + 1}
+                cell = {"userEnteredFormat": fmts[0]} if fmts[0] else {}
+                requests.append({"repeatCell": {"range": grid, "cell": cell, "fields": FIELDS_RESET}})
+                continue
+            rows_out = []
+            for v, f in zip(values, fmts, strict=True):
+                data = encoder.cell(v, kind, False)
+                if f:
+                    data["userEnteredFormat"] = f
+                rows_out.append({"values": [data]})
+            requests.append({"updateCells": {"start": start, "rows": rows_out, "fields": FIELDS_CELL}})
+    return requests
+
+
+def _band_requests(sid: int, first: int, indexes: Sequence[int], rows: Sequence[Sequence[Cell]], target: Target,
+                   encoder: CellEncoder, end_col: int,
+                   extra: _Extra) -> list[dict[str, Any]]:
+    """Whole rows (new or inserted): per band of consecutive rows, reset formats, values, then formats."""
+    requests: list[dict[str, Any]] = []
+    width = max((len(rows[i]) for i in indexes), default=0)
+    for a, b in _bands(indexes):
         grid = {"sheetId": sid, "startRowIndex": first + a, "endRowIndex": first + b,
                 "startColumnIndex": 0, "endColumnIndex": end_col}
         requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_RESET}})
@@ -141,30 +260,13 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
             fmt = encoder.column_format(target.kind(col))
             if fmt:
                 requests.append(_format_range(sid, first + a, first + b, col, fmt))
-        for (row, col), fmt in sorted(extra.items()):
-            if first + a < row <= first + b:
-                requests.append(_bold(sid, row - 1, col) if fmt is None else _format_range(sid, row - 1, row, col, fmt))
-    if old is not None:  # clear only rows that held something when read: an idle cycle writes nothing
-        end_row = min(end_row, first + len(old))
-    if end_row > needed and end_col > 0:
-        grid = {"sheetId": sid, "startRowIndex": needed, "endRowIndex": end_row,
-                "startColumnIndex": 0, "endColumnIndex": end_col}
-        requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_RESET}})
-        requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE}})
+        for i in range(a, b):
+            for col, value in enumerate(rows[i]):
+                fmt = extra.at(first + i + 1, col, value)
+                if fmt is not _PLAIN:
+                    row = first + i
+                    requests.append(_bold(sid, row, col) if fmt is None else _format_range(sid, row, row + 1, col, fmt))
     return requests
-
-
-def _middle(old: Sequence[Sequence[Cell]], new: Sequence[Sequence[Cell]],
-            typed: Callable[[Sequence[Cell]], list[dict[str, Any]]]) -> tuple[int, int, int]:
-    """Where two lists differ once their common head and tail are set aside: (start, old end, new end)."""
-    head = 0
-    shortest = min(len(old), len(new))
-    while head < shortest and typed(old[head]) == typed(new[head]):
-        head += 1
-    tail = 0
-    while tail < shortest - head and typed(old[-1 - tail]) == typed(new[-1 - tail]):
-        tail += 1
-    return head, len(old) - tail, len(new) - tail
 
 
 def _bold(sheet_id: int, row: int, col: int) -> dict[str, Any]:
@@ -182,19 +284,23 @@ def summary_format(kind: str) -> dict[str, str] | None:
     return {"type": "PERCENT" if kind == PERCENT else "NUMBER", "pattern": pattern}
 
 
-def _extra_formats(key: str, rows: Sequence[Sequence[Cell]], first: int, target: Target, encoder: CellEncoder,
-                   formats: dict[tuple[str, int, int], str] | None) -> dict[tuple[int, int], dict[str, str] | None]:
-    """Per-cell formats: dates in columns of no known kind, and the batch's cells (None means bold)."""
-    extra: dict[tuple[int, int], dict[str, str] | None] = {}
-    for i, row in enumerate(rows):
-        for col, value in enumerate(row):
-            fmt = None if encoder.column_format(target.kind(col)) else encoder.value_format(value)
-            if fmt:
-                extra[(first + i + 1, col)] = fmt
-    for (tab, at_row, at_col), kind in (formats or {}).items():
-        if tab == key:
-            extra[(at_row, at_col)] = summary_format(kind)
-    return extra
+class _Extra:
+    """Per-cell formats of a rebuilt tab beyond its columns' own: the batch's (None means bold) and dates in
+    columns of no known kind. `at` answers _PLAIN for a cell with none."""
+
+    def __init__(self, key: str, target: Target, encoder: CellEncoder,
+                 formats: dict[tuple[str, int, int], str] | None) -> None:
+        self.batch = {(row, col): summary_format(kind) for (tab, row, col), kind in (formats or {}).items()
+                      if tab == key}
+        self.target, self.encoder = target, encoder
+
+    def at(self, row: int, col: int, value: Cell) -> Any:
+        """The format of the cell at 1-based `row`, 0-based `col` holding `value`."""
+        if (row, col) in self.batch:
+            return self.batch[(row, col)]
+        if self.encoder.column_format(self.target.kind(col)) is None:
+            return self.encoder.value_format(value) or _PLAIN
+        return _PLAIN
 
 
 def append_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target,

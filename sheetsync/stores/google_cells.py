@@ -161,6 +161,25 @@ class CellEncoder:
             return {"numberValue": int(value) if isinstance(value, int) else _compact(number)}
         return {"stringValue": str(value)}
 
+    def key(self, value: Cell, kind: str | None = None) -> Any:
+        """What the sheet stores for a value, hashable: equal keys mean writing one over the other changes nothing."""
+        if value is None or value == "":
+            return None
+        cls = type(value)
+        if cls is str or cls is int:
+            return value
+        if cls is bool:
+            return (bool, value)
+        entered = self.value(value, kind)
+        return entered.get("numberValue", entered.get("stringValue"))
+
+    def row_key(self, row: Sequence[Cell], kinds: Sequence[str | None]) -> tuple[Any, ...]:
+        """A row's keys, trailing blanks dropped: rows with equal keys look the same in the sheet."""
+        out = [self.key(v, kinds[i] if i < len(kinds) else None) for i, v in enumerate(row)]
+        while out and out[-1] is None:
+            out.pop()
+        return tuple(out)
+
     def cell(self, value: Cell, kind: str | None, with_format: bool) -> dict[str, Any]:
         """CellData for a value; with_format adds the column's (or the date's) number format."""
         data: dict[str, Any] = {}

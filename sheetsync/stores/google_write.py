@@ -114,19 +114,23 @@ def _blocks(rows: set[int]) -> list[tuple[int, int]]:
     return spans
 
 
-def plan_checks(batch: WriteBatch, targets: dict[str, Target]) -> list[Check]:
+def plan_checks(batch: WriteBatch, targets: dict[str, Target],
+                relied: dict[str, set[int]] | None = None) -> list[Check]:
     """The ranges to re-read before writing, one batchGet in all, proportional to what the batch writes.
 
     Every tab the batch touches has its header row re-read. A tab whose cells the batch updates has the rows
     it writes into re-read (in blocks of nearby rows): each must still hold exactly what was read, so a sort,
     an insert or a delete above them, or an edit in them, stops the write. Guards outside those blocks
-    are re-read column by column.
+    are re-read column by column. `relied` adds, per rebuilt tab, the rows its diff overwrites, deletes,
+    clears or inserts above: they too must still hold what was read.
     """
     checks: list[Check] = []
     blocks: dict[str, list[Check]] = defaultdict(list)
     written: dict[str, set[int]] = defaultdict(set)
     for cell in batch.cells:
         written[cell.tab].add(cell.row)
+    for key, rows in (relied or {}).items():
+        written[key].update(rows)
     for key, target in targets.items():
         if target.data is None or TABS_BY_KEY[key].headerless:
             continue

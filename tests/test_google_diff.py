@@ -1,0 +1,211 @@
+"""Rebuilt tabs on Google are written as a diff: bytes follow the rows that changed, not the tab's length."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime
+
+import pytest
+from fake_sheets import FakeSheets, make_store
+
+from sheetsync.core.schema import OPPORTUNITIES
+from sheetsync.ports import CellWrite, Guard, StoreConflict, WriteBatch
+from sheetsync.stores.row_align import hunks, matches
+
+STATUS = [c.key for c in OPPORTUNITIES.columns].index("status")
+
+
+def reminder(i: int, reason: str = "Follow-up due") -> list[object]:
+    return [datetime(2026, 11, 28), f"Rep {i % 7}", f"OPP-{i:06d}", f"Customer {i}", "Lead", reason, i % 3]
+
+
+def written(fake: FakeSheets) -> list[dict]:
+    """Every request of every batchUpdate since the last reset, decoded."""
+    return [r for body in fake.bodies for r in json.loads(body)["requests"]]
+
+
+def written_bytes(fake: FakeSheets) -> int:
+    return sum(c.size for c in fake.calls if c.kind == "batchUpdate")
+
+
+@pytest.fixture
+def bodies(fake):
+    """Keep each batchUpdate body the fake receives in fake.bodies."""
+    fake.bodies = []
+    handle = fake.handle
+
+    def keep(method, url, body):
+        if ":batchUpdate" in url and body:
+            fake.bodies.append(body if isinstance(body, str) else body.decode("utf-8"))
+        return handle(method, url, body)
+
+    fake.handle = keep
+    reset = fake.reset_counts
+
+    def reset_all():
+        reset()
+        fake.bodies.clear()
+
+    fake.reset_counts = reset_all
+    return fake
+
+
+def seeded(fake: FakeSheets, store, layout, rows: int, reminders: list[list[object]]) -> None:
+    """The en template with `rows` opportunities (IDs, stages, statuses) and the given reminders, seeded fast."""
+    store.setup(layout)
+    header = fake.values("Opportunities")[0]
+    keys = [c.key for c in OPPORTUNITIES.columns]
+    body = []
+    for i in range(rows):
+        cells = {"id": f"OPP-{i:06d}", "customer": f"Customer {i}", "contact": f"Contact {i}", "stage": "Lead",
+                 "owner": f"Rep {i % 7}", "amount": 1000 * (i % 50 + 1), "status": "OK"}
+        body.append([cells.get(k) for k in keys])
+    fake.seed("Opportunities", [header, *body])
+    fake.seed("Reminders", [fake.values("Reminders")[0], *reminders])
+
+
+def test_alignment_rebuilds_the_new_list_and_keeps_unique_rows_in_place():
+    rng = random.Random(11)
+    for _ in range(500):
+        old = [rng.randrange(8) for _ in range(rng.randrange(25))]
+        new = list(old)
+        for _ in range(rng.randrange(5)):
+            at = rng.randrange(len(new) + 1)
+            if rng.random() < 0.5 and new:
+                del new[min(at, len(new) - 1)]
+            else:
+                new.insert(at, rng.randrange(11))
+        pairs = matches(old, new)
+        assert all(old[i] == new[j] for i, j in pairs)
+        rebuilt, at = [], 0
+        for h in hunks(old, new):
+            rebuilt += old[at:h.old_start] + new[h.new_start:h.new_end]
+            at = h.old_end
+        assert rebuilt + old[at:] == new
+    moved = list(range(1000))
+    moved.insert(700, moved.pop(10))
+    assert [(h.old_start, h.old_end, h.new_start, h.new_end) for h in hunks(list(range(1000)), moved)] == [
+        (10, 11, 10, 10), (701, 701, 700, 701)]
+
+
+def test_a_reminder_inserted_in_the_middle_is_one_insert_and_that_rows_cells(bodies, store, layout):
+    fake = bodies
+    full = [reminder(i) for i in range(400)]
+    seeded(fake, store, layout, 10, full[:200] + full[201:])
+    fake.reset_counts()
+    store.write(store.read(), WriteBatch(replace={"reminders": full}))
+    requests = written(fake)
+    inserts = [r["insertDimension"] for r in requests if "insertDimension" in r]
+    assert [(i["range"]["startIndex"], i["range"]["endIndex"]) for i in inserts] == [(201, 202)]
+    assert not any("deleteDimension" in r or "appendDimension" in r for r in requests)
+    rows_written = [(r["updateCells"]["range"]["startRowIndex"], len(r["updateCells"]["rows"]))
+                    for r in requests if "updateCells" in r]
+    assert rows_written == [(201, 1)]
+    assert written_bytes(fake) < 2_500
+    assert [r[2] for r in fake.values("Reminders")[1:]] == [r[2] for r in full]
+    assert fake.values("Reminders")[202][0] == datetime(2026, 11, 28)  # the inserted row shows its date as a date
+
+
+def test_a_reminder_moved_down_the_list_is_a_delete_and_an_insert_not_a_rewrite(bodies, store, layout):
+    fake = bodies
+    old = [reminder(i) for i in range(3000)]
+    seeded(fake, store, layout, 10, old)
+    new = list(old)
+    new.insert(2500, new.pop(100))
+    fake.reset_counts()
+    store.write(store.read(), WriteBatch(replace={"reminders": new}))
+    kinds = sorted(next(iter(r)) for r in written(fake))
+    assert kinds.count("deleteDimension") == 1 and kinds.count("insertDimension") == 1
+    assert written_bytes(fake) < 3_000
+    assert [r[2] for r in fake.values("Reminders")[1:]] == [r[2] for r in new]
+
+
+def test_a_changed_reminder_writes_only_its_changed_cell_and_keeps_formats_right(bodies, store, layout):
+    fake = bodies
+    old = [reminder(i) for i in range(500)]
+    seeded(fake, store, layout, 10, old)
+    new = [list(r) for r in old]
+    new[250][5] = "Overdue: call back"
+    new[251][0] = datetime(2026, 12, 1)
+    fake.reset_counts()
+    store.write(store.read(), WriteBatch(replace={"reminders": new}))
+    cells = [r["updateCells"] for r in written(fake) if "updateCells" in r]
+    assert [(c["start"]["rowIndex"], c["start"]["columnIndex"], len(c["rows"])) for c in cells] == [
+        (252, 0, 1), (251, 5, 1)]
+    assert fake.values("Reminders")[251][5] == "Overdue: call back"
+    assert fake.values("Reminders")[252][0] == datetime(2026, 12, 1)
+    assert written_bytes(fake) < 1_500
+
+
+def test_fewer_reminders_clear_the_rows_left_below(bodies, store, layout):
+    fake = bodies
+    old = [reminder(i) for i in range(50)]
+    seeded(fake, store, layout, 10, old)
+    store.write(store.read(), WriteBatch(replace={"reminders": old[:30]}))
+    assert [r[2] for r in fake.values("Reminders")[1:]] == [r[2] for r in old[:30]]
+    store.write(store.read(), WriteBatch(replace={"reminders": old}))
+    assert [r[2] for r in fake.values("Reminders")[1:]] == [r[2] for r in old]
+
+
+def test_a_person_editing_a_reminder_the_diff_relies_on_stops_the_write(bodies, store, layout):
+    fake = bodies
+    old = [reminder(i) for i in range(100)]
+    seeded(fake, store, layout, 10, old)
+    snapshot = store.read()
+    new = old[:40] + old[41:]
+    fake.type("Reminders", "F42", "edited by hand")  # row 42 holds old[40], the one the diff deletes
+    fake.reset_counts()
+    with pytest.raises(StoreConflict):
+        store.write(snapshot, WriteBatch(replace={"reminders": new}))
+    assert fake.count("batchUpdate") == 0
+    fake.type("Reminders", "F42", "Follow-up due")
+    fake.type("Reminders", "F90", "edited by hand")  # a row the diff does not touch: the write goes ahead
+    store.write(snapshot, WriteBatch(replace={"reminders": new}))
+    assert [r[2] for r in fake.values("Reminders")[1:]] == [r[2] for r in new]
+
+
+def one_changed_row(fake: FakeSheets, layout, rows: int) -> tuple[list[str], int, list[str]]:
+    """(request kinds, bytes written, what a cycle with nothing changed sends) for a person changing one deal's
+    stage at `rows` rows: its Status cell changes, its reminder leaves the list and comes back further down."""
+    old = [reminder(i) for i in range(rows)]
+    seeded(fake, make_store(fake), layout, rows, old)
+    store = make_store(fake)
+    store.read()  # warm: the metadata is known
+    fake.reset_counts()
+    snapshot = store.read()
+    store.write(snapshot, WriteBatch(replace={"reminders": old}))
+    unchanged = [c.kind for c in fake.calls]
+    k = rows // 2
+    new = list(old)
+    new.pop(k)
+    new.insert(rows * 3 // 4, reminder(k, "Stage changed: follow up"))
+    batch = WriteBatch(cells=[CellWrite("opportunities", k + 2, STATUS, "Moved to Quote")],
+                       guards=[Guard("opportunities", k + 2, STATUS, "OK")], replace={"reminders": new})
+    fake.reset_counts()
+    store.write(snapshot, batch)
+    assert fake.cell("Opportunities", f"V{k + 2}") == "Moved to Quote"
+    assert [r[2] for r in fake.values("Reminders")[1:]] == [r[2] for r in new]
+    return [c.kind for c in fake.calls], written_bytes(fake), unchanged
+
+
+def test_one_changed_row_writes_a_few_kilobytes_whatever_the_size_of_the_sheet(layout):
+    sizes = {}
+    for rows in (1_000, 10_000):
+        fake = FakeSheets()
+        with fake.mock():
+            kinds, size, unchanged = one_changed_row(fake, layout, rows)
+        assert unchanged == ["values.batchGet"]  # nothing changed: one read, no guard read, no write
+        assert kinds == ["values.batchGet", "batchUpdate", "values.batchGet"]  # guard, write, verify
+        sizes[rows] = size
+    assert sizes[10_000] < 20_000
+    assert sizes[10_000] <= sizes[1_000] + 200, sizes  # ten times the rows, the same bytes (a digit or two more)
+
+
+@pytest.mark.large
+def test_one_changed_row_at_100k_rows_writes_a_few_kilobytes(layout):
+    fake = FakeSheets()
+    with fake.mock():
+        kinds, size, unchanged = one_changed_row(fake, layout, 100_000)
+    assert unchanged == ["values.batchGet"] and kinds == ["values.batchGet", "batchUpdate", "values.batchGet"]
+    assert size < 20_000
