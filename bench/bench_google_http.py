@@ -5,7 +5,7 @@ Run from the repository root with the project's virtualenv active (no network be
     python bench/bench_google_http.py --rows 1000 10000 100000
 
 For each size it starts the fake Sheets API (tests/fake_sheets.py) in a separate process, fills it with the
-same generated pipeline as bench/bench_sync.py (through the Google store, in writes under 8 MB), then runs
+same generated pipeline as bench/bench_sync.py (through the Google store, in writes under 10 MB), then runs
 `sheetsync sync` five times, each in a fresh process as cron or a CLI user would: the first sync (IDs, owners,
 statuses for every row), the second, a sync that finds nothing to change (it plans, writes nothing and remembers
 what it read), the steady state (nothing changed since: the sync recognises the sheet's fingerprint and skips

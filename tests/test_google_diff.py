@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from fake_sheets import FakeSheets, make_store
 
 from sheetsync.core.schema import OPPORTUNITIES
-from sheetsync.ports import CellWrite, Guard, StoreConflict, WriteBatch
+from sheetsync.ports import CellWrite, Guard, StoreConflict, StoreError, WriteBatch
+from sheetsync.stores.google_batch import bodies as pack
 from sheetsync.stores.row_align import hunks, matches
 
 STATUS = [c.key for c in OPPORTUNITIES.columns].index("status")
@@ -131,8 +133,8 @@ def test_a_changed_reminder_writes_only_its_changed_cell_and_keeps_formats_right
     fake.reset_counts()
     store.write(store.read(), WriteBatch(replace={"reminders": new}))
     cells = [r["updateCells"] for r in written(fake) if "updateCells" in r]
-    assert [(c["start"]["rowIndex"], c["start"]["columnIndex"], len(c["rows"])) for c in cells] == [
-        (252, 0, 1), (251, 5, 1)]
+    assert sorted((c["start"]["rowIndex"], c["start"]["columnIndex"], len(c["rows"])) for c in cells) == [
+        (251, 5, 1), (252, 0, 1)]
     assert fake.values("Reminders")[251][5] == "Overdue: call back"
     assert fake.values("Reminders")[252][0] == datetime(2026, 12, 1)
     assert written_bytes(fake) < 1_500
@@ -185,6 +187,8 @@ def one_changed_row(fake: FakeSheets, layout, rows: int) -> tuple[list[str], int
     fake.reset_counts()
     store.write(snapshot, batch)
     assert fake.cell("Opportunities", f"V{k + 2}") == "Moved to Quote"
+    verify = parse_qs(urlparse(fake.calls[-1].url).query)["ranges"]
+    assert verify == [f"'sheetsync write check'!A{k + 2}:Y{k + 2}"]  # the copy of the row written, not the tab
     assert [r[2] for r in fake.values("Reminders")[1:]] == [r[2] for r in new]
     return [c.kind for c in fake.calls], written_bytes(fake), unchanged
 
@@ -209,3 +213,71 @@ def test_one_changed_row_at_100k_rows_writes_a_few_kilobytes(layout):
         kinds, size, unchanged = one_changed_row(fake, layout, 100_000)
     assert unchanged == ["values.batchGet"] and kinds == ["values.batchGet", "batchUpdate", "values.batchGet"]
     assert size < 20_000
+
+
+def test_bodies_are_filled_to_the_limit_and_cut_between_rows():
+    rows = [{"values": [{"userEnteredValue": {"stringValue": f"row {i} " + "x" * (i % 37)}}]} for i in range(3000)]
+    requests = [{"repeatCell": {"range": {"sheetId": 1}, "cell": {}, "fields": "userEnteredFormat.numberFormat"}},
+                {"updateCells": {"range": {"sheetId": 1, "startRowIndex": 5, "endRowIndex": 3005},
+                                 "fields": "userEnteredValue", "rows": rows}},
+                {"appendCells": {"sheetId": 2, "rows": rows, "fields": "userEnteredValue"}}]
+    whole = pack(requests, 10 ** 9)
+    assert len(whole) == 1
+    limit = 40_000
+    parts = pack(requests, limit)
+    assert all(len(body) <= limit for _, body in parts)
+    assert len(parts) == -(-len(whole[0][1]) // (limit - 200))  # as few as the limit allows
+    assert all(len(body) > limit - 700 for _, body in parts[:-1])  # each full to within a row
+    sent = [r for _, body in parts for r in json.loads(body)["requests"]]
+    assert [r for chunk, _ in parts for r in chunk] == sent
+    assert b"includeSpreadsheetInResponse" in parts[-1][1] and all(b"include" not in b for _, b in parts[:-1])
+    cells = [r["updateCells"] for r in sent if "updateCells" in r]
+    assert [row for c in cells for row in c["rows"]] == rows
+    starts = [c["range"]["startRowIndex"] for c in cells]
+    ends = [c["range"]["endRowIndex"] for c in cells]
+    assert starts[0] == 5 and ends[-1] == 3005 and starts[1:] == ends[:-1]
+    assert all(e - s == len(c["rows"]) for s, e, c in zip(starts, ends, cells, strict=True))
+    assert [row for r in sent if "appendCells" in r for row in r["appendCells"]["rows"]] == rows
+
+
+def test_a_write_split_in_bodies_lands_like_one_body(bodies_fake_pair, layout):
+    (small, small_store), (big, big_store) = bodies_fake_pair
+    rows = [reminder(i, "Follow-up due " + "y" * (i % 50)) for i in range(2_000)]
+    for fake, store in bodies_fake_pair:
+        seeded(fake, store, layout, 10, [])
+        store.write(store.read(), WriteBatch(replace={"reminders": rows}))
+    assert small.count("batchUpdate") >= 5 and big.count("batchUpdate") == 2  # setup, then one body
+    assert small.values("Reminders") == big.values("Reminders")
+    assert all(c.size <= 100_000 for c in small.calls if c.kind == "batchUpdate")
+
+
+@pytest.fixture
+def bodies_fake_pair():
+    """Two fakes and stores: one sends bodies of at most 100 kB, the other of the usual size."""
+    small, big = FakeSheets(), FakeSheets(spreadsheet_id="fake-spreadsheet-0002")
+    with small.mock(), big.mock():
+        small_store = make_store(small)
+        small_store.max_body = 100_000
+        yield (small, small_store), (big, make_store(big))
+
+
+def test_a_write_stopped_between_bodies_is_finished_by_the_next_one(bodies_fake_pair, layout):
+    """Each body is safe to stop after: what the first bodies wrote is kept and the next write (planned from a
+    fresh read) sends only the rest, values with their formats."""
+    (small, store), (big, big_store) = bodies_fake_pair
+    rows = [reminder(i, "Follow-up due " + "y" * (i % 50)) for i in range(2_000)]
+    for fake, each in bodies_fake_pair:
+        seeded(fake, each, layout, 10, [reminder(i) for i in range(300)])
+    big.reset_counts()
+    big_store.write(big_store.read(), WriteBatch(replace={"reminders": rows}))
+    whole = written_bytes(big)
+    small.before("batchUpdate", lambda f: f.before("batchUpdate", lambda g: g.fail(400, kinds=("batchUpdate",))))
+    small.reset_counts()
+    with pytest.raises(StoreError):
+        store.write(store.read(), WriteBatch(replace={"reminders": rows}))
+    first = sum(c.size for c in small.calls if c.kind == "batchUpdate" and c.status == 200)
+    assert 0 < first <= 100_000 and small.values("Reminders") != big.values("Reminders")
+    small.reset_counts()
+    store.write(store.read(), WriteBatch(replace={"reminders": rows}))
+    assert small.values("Reminders") == big.values("Reminders")
+    assert written_bytes(small) < whole - first // 2  # the rest, not everything again

@@ -1,10 +1,12 @@
 """The Google Sheets store: a whole sync in a constant handful of requests, safe while people edit.
 
 Request budget: read = one metadata GET (first time, then cached) + one values:batchGet; write = one
-values:batchGet re-reading the header row and every row the cycle writes (and guarded cells elsewhere) + one
-spreadsheets:batchUpdate (split only above 8 MB, as Google refuses bodies over 10 MiB) + one values:batchGet
-verifying where the values landed (google_repair.py; a repair, when a person's edit landed during the write,
-is one more guarded write); setup = one metadata GET + one grid-data GET of rows 1-2 + at most one batchUpdate.
+values:batchGet re-reading the header row and every row the cycle writes or its diff of a rebuilt tab relies
+on (and guarded cells elsewhere) + one spreadsheets:batchUpdate (bodies filled to 10,000,000 bytes, as Google
+refuses more than 10,485,760) + one values:batchGet of the fence's copy of the rows written, verifying where
+the values landed (google_repair.py; only when one did not land right are the copy and the tab read whole, and
+the repair is one more guarded write); setup = one metadata GET + one grid-data GET of rows 1-2 + at most one
+batchUpdate.
 
 Guarantee: nothing is written when the guard re-read shows a change; a refused write is retried for more than
 a quota minute with the guard re-read before every try; an edit landing between the guard re-read and the
@@ -27,7 +29,7 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_
 from ..config import Config
 from ..core.schema import TABS, TABS_BY_KEY, column_letter
 from ..messages import say
-from ..ports import Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
+from ..ports import Cell, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout, read_template
 from . import named_tabs
 from .google_batch import (
@@ -61,7 +63,7 @@ from .google_repair import (
     writes_of,
 )
 from .google_setup import SetupPlan, parse_top, top_ranges
-from .google_write import Target, make_target, plan_checks, verify
+from .google_write import Target, make_target, plan_checks, row_blocks, verify
 from .safety import check_batch
 
 log = logging.getLogger(__name__)
@@ -318,7 +320,10 @@ class GoogleStore(Store):
 
     def _verify_and_repair(self, snapshot: Snapshot, batch: WriteBatch, targets: dict[str, Target],
                            fences: list[Fence], depth: int) -> None:
-        """Read the fence and the written tabs in one batchGet; put right what a person's edit displaced."""
+        """Read the fence's copy of the rows written; when every write landed on its row, that is all. Else read
+        the fence and the written tabs whole and put right what a person's edit displaced."""
+        if self._landed(batch, targets, fences):
+            return
         ranges = [f"{quote_title(SCRATCH_TITLE)}!A1:{column_letter(max(f.offset + f.cols for f in fences) - 1)}"
                   f"{max(f.rows for f in fences)}"]
         ranges += [f"{quote_title(targets[f.key].sheet.title)}!1:{f.rows}" for f in fences]
@@ -359,6 +364,36 @@ class GoogleStore(Store):
         fixed = Snapshot({**snapshot.tabs, **post_tabs}, snapshot.timezone, snapshot.version, snapshot.titles)
         self._write(fixed, repair, depth + 1)
 
+    def _landed(self, batch: WriteBatch, targets: dict[str, Target], fences: list[Fence]) -> bool:
+        """One batchGet of the fence's copy of just the rows written (in blocks of nearby rows): True when each
+        write landed on the row it was meant for and each fill found its cell blank, as the full check would."""
+        ranges: list[str] = []
+        spans: list[tuple[Fence, int]] = []
+        for fence in fences:
+            for first, last in row_blocks({c.row for c in batch.cells if c.tab == fence.key}):
+                ranges.append(f"{quote_title(SCRATCH_TITLE)}!{column_letter(fence.offset)}{first}:"
+                              f"{column_letter(fence.offset + fence.cols - 1)}{last}")
+                spans.append((fence, first))
+        if not ranges:
+            return True
+        answer = self._call(self.http.values_batch_get, self.spreadsheet_id, ranges, params=dict(READ_PARAMS))
+        gaps: dict[str, list[list[Cell]]] = {f.key: [] for f in fences}
+        for (fence, first), raw in zip(spans, value_ranges(answer, len(ranges)), strict=True):
+            gap = gaps[fence.key]
+            block = convert_rows(raw, targets[fence.key].readers)
+            if len(gap) < first - 1 + len(block):
+                gap.extend([] for _ in range(first - 1 + len(block) - len(gap)))
+            gap[first - 1:first - 1 + len(block)] = block
+        for fence in fences:
+            target = targets[fence.key]
+            tab = people_tab(fence.key)
+            assert tab is not None
+            pre = target.data.rows if target.data is not None else []
+            cols = Columns.of(tab, target.header)
+            if check_write(pre, gaps[fence.key], writes_of(batch, fence.key), fills_of(batch, fence.key), cols):
+                return False
+        return True
+
     def _history(self, snapshot: Snapshot, target: Target, outcome: Outcome) -> list[list[Any]]:
         data = snapshot.tabs.get("history")
         if data is None or not data.rows:
@@ -378,8 +413,7 @@ class GoogleStore(Store):
             log.warning("The write is %s requests of up to %s bytes each (Google refuses larger bodies); a failure "
                         "part-way leaves the earlier parts written, and the next cycle finishes the job",
                         len(chunks), self.max_body)
-        done = 0
-        for count, body in chunks:
+        for sent, body in chunks:
             headers = {"Content-Type": "application/json; charset=utf-8"}
             if once and len(chunks) == 1:
                 reply = self._call(self.http.send_once, "post", url, attempt=once, params={"fields": _REPLY_FIELDS},
@@ -387,12 +421,11 @@ class GoogleStore(Store):
             else:
                 reply = self._call(self.http.request, "post", url, params={"fields": _REPLY_FIELDS}, data=body,
                                    headers=headers).json()
-            for request, answer in zip(requests[done:done + count], reply.get("replies", []), strict=False):
+            for request, answer in zip(sent, reply.get("replies", []), strict=False):
                 if "addChart" in request and answer.get("addChart"):
                     anchor = request["addChart"]["chart"]["position"]["overlayPosition"]["anchorCell"]
                     slot = (anchor["sheetId"], anchor.get("rowIndex", 0), anchor.get("columnIndex", 0))
                     self._charts[slot] = answer["addChart"]["chart"]["chartId"]
-            done += count
         self._meta = SpreadsheetMeta.from_json(reply["updatedSpreadsheet"]) if "updatedSpreadsheet" in reply else None
         log.info("Wrote %s changes to %s in %s batchUpdate request(s)", len(requests), self.spreadsheet_id,
                  len(chunks))

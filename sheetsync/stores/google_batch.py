@@ -3,8 +3,10 @@
 Cells are written per run of consecutive rows in one column (typed userEnteredValue: text is never
 parsed); a column's number format goes in one repeatCell per run instead of once per cell. New rows use
 appendCells, which adds them after the last row holding data (blank rows in the middle included) and
-never overwrites. Requests are serialized compactly and only split when a body would pass the cap
-(Google refuses bodies over 10,485,760 bytes).
+never overwrites. Rebuilt tabs are written as a diff against what was read (replace_requests). Requests are
+serialized compactly into bodies filled to the cap, a long request cut between rows where a body is full
+(Google refuses bodies over 10,485,760 bytes); formats go before values, so a write stopped between bodies
+never leaves a value without its format (which the next cycle could not see), only values still to write.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +28,11 @@ from .row_align import Hunk, hunks
 
 MAX_ROWS_PER_REQUEST = 5_000
 """Rows per updateCells/appendCells sub-request, so no single one outgrows a body."""
-MAX_BODY_BYTES = 8_000_000
-"""Largest batchUpdate body sent; Google refuses more than 10,485,760 bytes."""
+MAX_BODY_BYTES = 10_000_000
+"""Largest batchUpdate body sent. Google refuses a payload over 10,485,760 bytes ("Request payload size exceeds
+the limit: 10485760 bytes."). Bodies are measured exactly as sent (compact UTF-8 JSON, bytes counted, not
+characters), so the margin, 485,760 bytes (4.6 %), only has to cover how Google counts: it also stays under
+"10 MB" read as decimal megabytes, and a body at the limit costs one request more per 200 MB written."""
 FIELDS_FORMAT = "userEnteredFormat.numberFormat"
 FIELDS_BOLD = "userEnteredFormat.textFormat.bold"
 FIELDS_RESET = f"{FIELDS_FORMAT},{FIELDS_BOLD}"
@@ -68,12 +73,12 @@ def cell_requests(batch: WriteBatch, targets: dict[str, Target], encoder: CellEn
             run_values = [values[r] for r in run]
             short = fmt is not None and len(run) <= SHORT_RUN
             per_cell = short or (fmt is None and encoder.needs_format(kind, run_values))
+            if fmt and not short:  # the format first: a write cut short never leaves a value without it
+                requests.append(_format_range(target.sheet.sheet_id, run[0] - 1, run[-1], col, fmt))
             requests.append({"updateCells": {
                 "start": {"sheetId": target.sheet.sheet_id, "rowIndex": run[0] - 1, "columnIndex": col},
                 "rows": [{"values": [encoder.cell(v, kind, per_cell)]} for v in run_values],
                 "fields": FIELDS_VALUE_AND_FORMAT if per_cell else FIELDS_VALUE}})
-            if fmt and not short:
-                requests.append(_format_range(target.sheet.sheet_id, run[0] - 1, run[-1], col, fmt))
     return requests
 
 
@@ -161,7 +166,7 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
             depends.add(first + h.old_end + 1)  # the row the new ones go above
     if needed > grid:
         requests.append({"appendDimension": {"sheetId": sid, "dimension": "ROWS", "length": needed - grid}})
-    requests += _cell_writes(sid, cells, target, encoder, extra)
+    requests += _cell_writes(sid, cells, first, rows, target, encoder, extra)
     requests += _band_requests(sid, first, fresh, rows, target, encoder, end_col, extra)
     requests += _clear(sid, needed, needed + cleared, end_col)
     return Rebuild(requests, depends)
@@ -207,40 +212,77 @@ def _cell_format(kind: str | None, value: Cell, wanted: Any, encoder: CellEncode
 _PLAIN = object()
 
 
-def _cell_writes(sid: int, cells: dict[tuple[int, int], Cell], target: Target, encoder: CellEncoder,
-                 extra: _Extra) -> list[dict[str, Any]]:
-    """updateCells per run of changed cells in one column, each with its whole format.
+BRIDGE = 2
+"""Unchanged cells up to this many between two changed ones in a row of a rebuilt tab are written too (with
+the value they already hold), so the row goes in one request instead of two."""
 
-    A run longer than SHORT_RUN whose cells share one format sends values only and sets the format in
-    one repeatCell; shorter runs carry the format in each cell (value, number format and bold in one mask).
-    """
-    by_column: dict[int, list[int]] = defaultdict(list)
+
+def _rectangles(cells: Iterable[tuple[int, int]], bridge: int) -> list[tuple[int, int, int, int]]:
+    """Half-open rectangles (first row, end row, first col, end col) covering `cells`: runs of columns in a row
+    (gaps up to `bridge` cells included), stacked where consecutive rows have the same run."""
+    by_row: dict[int, list[int]] = defaultdict(list)
     for row, col in cells:
-        by_column[col].append(row)
+        by_row[row].append(col)
+    spans: list[tuple[int, int, int]] = []
+    for row, cols in by_row.items():
+        cols.sort()
+        start = prev = cols[0]
+        for col in cols[1:]:
+            if col - prev - 1 > bridge:
+                spans.append((row, start, prev + 1))
+                start = col
+            prev = col
+        spans.append((row, start, prev + 1))
+    spans.sort(key=lambda s: (s[1], s[2], s[0]))
+    out: list[tuple[int, int, int, int]] = []
+    for row, c0, c1 in spans:
+        if out and out[-1][1] == row and out[-1][2:] == (c0, c1):
+            out[-1] = (out[-1][0], row + 1, c0, c1)
+        else:
+            out.append((row, row + 1, c0, c1))
+    return out
+
+
+def _cell_writes(sid: int, cells: dict[tuple[int, int], Cell], first: int, rows: Sequence[Sequence[Cell]],
+                 target: Target, encoder: CellEncoder, extra: _Extra) -> list[dict[str, Any]]:
+    """updateCells per rectangle of changed cells, each cell with its whole format (number format and bold).
+
+    A rectangle taller than SHORT_RUN whose every column keeps one format sets it in one repeatCell per column,
+    sent before the values (a write cut short then leaves values to write, which the next cycle sees, never a
+    value without its format, which it would not); smaller ones carry the format in each cell.
+    """
     requests: list[dict[str, Any]] = []
-    for col, rows in sorted(by_column.items()):
-        kind = target.kind(col)
-        for run in _runs(sorted(rows)):
-            values = [cells[(r, col)] for r in run]
-            fmts = [_cell_format(kind, v, extra.at(r + 1, col, v), encoder) for r, v in zip(run, values,
-                                                                                                  strict=True)]
-            shared = len(run) > SHORT_RUN and all(f == fmts[0] for f in fmts)
-            start = {"sheetId": sid, "rowIndex": run[0], "columnIndex": col}
-            if shared:
-                requests.append({"updateCells": {"start": start, "rows": [
-                    {"values": [encoder.cell(v, kind, False)]} for v in values], "fields": FIELDS_VALUE}})
-                grid = {"sheetId": sid, "startRowIndex": run[0], "endRowIndex": run[-1] + 1, "startColumnIndex": col,
-                        "endColumnIndex": col + 1}
-                cell = {"userEnteredFormat": fmts[0]} if fmts[0] else {}
-                requests.append({"repeatCell": {"range": grid, "cell": cell, "fields": FIELDS_RESET}})
-                continue
-            rows_out = []
-            for v, f in zip(values, fmts, strict=True):
-                data = encoder.cell(v, kind, False)
+    for r0, r1, c0, c1 in sorted(_rectangles(cells, BRIDGE)):
+        grid_rows = []
+        for r in range(r0, r1):
+            new = rows[r - first]
+            values = [new[c] if c < len(new) else None for c in range(c0, c1)]
+            fmts = [_cell_format(target.kind(c0 + j), v, extra.at(r + 1, c0 + j, v), encoder)
+                    for j, v in enumerate(values)]
+            grid_rows.append((values, fmts))
+        columns = [[fmts[j] for _, fmts in grid_rows] for j in range(c1 - c0)]
+        shared = r1 - r0 > SHORT_RUN and all(all(f == col[0] for f in col) for col in columns)
+        start = {"sheetId": sid, "rowIndex": r0, "columnIndex": c0}
+        if shared:
+            for j, col in enumerate(columns):
+                grid = {"sheetId": sid, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0 + j,
+                        "endColumnIndex": c0 + j + 1}
+                requests.append({"repeatCell": {"range": grid, "cell": {"userEnteredFormat": col[0]} if col[0] else {},
+                                                "fields": FIELDS_RESET}})
+            requests.append({"updateCells": {"start": start, "fields": FIELDS_VALUE, "rows": [
+                {"values": [encoder.cell(v, target.kind(c0 + j), False) for j, v in enumerate(values)]}
+                for values, _ in grid_rows]}})
+            continue
+        out = []
+        for values, fmts in grid_rows:
+            row_out = []
+            for j, (v, f) in enumerate(zip(values, fmts, strict=True)):
+                data = encoder.cell(v, target.kind(c0 + j), False)
                 if f:
                     data["userEnteredFormat"] = f
-                rows_out.append({"values": [data]})
-            requests.append({"updateCells": {"start": start, "rows": rows_out, "fields": FIELDS_CELL}})
+                row_out.append(data)
+            out.append({"values": row_out})
+        requests.append({"updateCells": {"start": start, "rows": out, "fields": FIELDS_CELL}})
     return requests
 
 
@@ -254,8 +296,6 @@ def _band_requests(sid: int, first: int, indexes: Sequence[int], rows: Sequence[
         grid = {"sheetId": sid, "startRowIndex": first + a, "endRowIndex": first + b,
                 "startColumnIndex": 0, "endColumnIndex": end_col}
         requests.append({"repeatCell": {"range": grid, "cell": {}, "fields": FIELDS_RESET}})
-        requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE,
-                                         "rows": [_values(r, target.kinds, encoder, False) for r in rows[a:b]]}})
         for col in range(width):
             fmt = encoder.column_format(target.kind(col))
             if fmt:
@@ -266,6 +306,9 @@ def _band_requests(sid: int, first: int, indexes: Sequence[int], rows: Sequence[
                 if fmt is not _PLAIN:
                     row = first + i
                     requests.append(_bold(sid, row, col) if fmt is None else _format_range(sid, row, row + 1, col, fmt))
+        # values last: a write cut short between bodies leaves rows the next cycle sees differ and rewrites
+        requests.append({"updateCells": {"range": grid, "fields": FIELDS_VALUE,
+                                         "rows": [_values(r, target.kinds, encoder, False) for r in rows[a:b]]}})
     return requests
 
 
@@ -401,22 +444,96 @@ def chart_requests(chart: ChartSpec, sheet: SheetMeta, remembered: int | None) -
     return requests
 
 
-def bodies(requests: Sequence[dict[str, Any]], limit: int = MAX_BODY_BYTES) -> list[tuple[int, bytes]]:
-    """Compact batchUpdate bodies, as few as the size limit allows: (requests in it, JSON bytes) each.
+_OPEN = b'{"requests":['
+_TAIL = b'],"includeSpreadsheetInResponse":true,"responseIncludeGridData":false}'
+_CLOSE = b"]}"
 
-    Only the last body asks for the updated spreadsheet back, which refreshes the cached metadata.
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _piece(request: dict[str, Any], start: int, end: int, rows: bool = True) -> dict[str, Any]:
+    """Rows [start, end) of an updateCells/appendCells request as a request of their own (rows False: the
+    request without its rows, whose JSON the rows' JSON is spliced into)."""
+    kind, body = next(iter(request.items()))
+    last = end == len(body["rows"])
+    piece = dict(body)
+    piece["rows"] = body["rows"][start:end] if rows else []
+    if "start" in body:
+        piece["start"] = {**body["start"], "rowIndex": body["start"].get("rowIndex", 0) + start}
+    elif "range" in body:
+        grid = dict(body["range"])
+        first = grid.get("startRowIndex", 0)
+        grid["startRowIndex"] = first + start
+        if not last:
+            grid["endRowIndex"] = first + end
+        piece["range"] = grid
+    return {kind: piece}
+
+
+def _splittable(request: dict[str, Any]) -> list[Any] | None:
+    """The rows of a request that may be sent in parts (updateCells, appendCells), else None."""
+    kind, body = next(iter(request.items()))
+    if kind not in ("updateCells", "appendCells") or len(body.get("rows", ())) < 2:
+        return None
+    rows: list[Any] = body["rows"]
+    return rows
+
+
+def bodies(requests: Sequence[dict[str, Any]], limit: int = MAX_BODY_BYTES) -> list[tuple[list[dict[str, Any]], bytes]]:
+    """Compact batchUpdate bodies, as few as the size limit allows: (the requests in it, JSON bytes) each.
+
+    Bodies are filled to the limit in order: a request of many rows that does not fit the room left is cut at
+    the row that fills it and goes on in the next body. Only the last body asks for the updated spreadsheet
+    back, which refreshes the cached metadata.
     """
-    parts = [json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode("utf-8") for r in requests]
-    groups: list[list[bytes]] = [[]]
+    room = limit - len(_OPEN) - max(len(_TAIL), len(_CLOSE))
+    groups: list[list[tuple[dict[str, Any], bytes]]] = [[]]
     size = 0
-    for part in parts:
-        if groups[-1] and size + len(part) + 1 > limit - 200:
+
+    def add(request: dict[str, Any], part: bytes) -> None:
+        nonlocal size
+        size += len(part) + (1 if groups[-1] else 0)
+        groups[-1].append((request, part))
+
+    def flush() -> None:
+        nonlocal size
+        if groups[-1]:
             groups.append([])
             size = 0
-        groups[-1].append(part)
-        size += len(part) + 1
-    out = []
-    for i, group in enumerate(groups):
-        tail = b',"includeSpreadsheetInResponse":true,"responseIncludeGridData":false' if i == len(groups) - 1 else b""
-        out.append((len(group), b'{"requests":[' + b",".join(group) + b"]" + tail + b"}"))
-    return out
+
+    for request in requests:
+        rows = _splittable(request)
+        if rows is None:
+            part = _dumps(request)
+            if groups[-1] and size + 1 + len(part) > room:
+                flush()
+            add(request, part)
+            continue
+        parts = [_dumps(r) for r in rows]
+        at = 0
+        while at < len(rows):
+            free = room - size - (1 if groups[-1] else 0)
+            shell = _dumps(_piece(request, at, len(rows), rows=False))  # a piece's own is no longer
+            total, count = len(shell), 0
+            while at + count < len(rows):
+                more = len(parts[at + count]) + (1 if count else 0)
+                if total + more > free:
+                    break
+                total += more
+                count += 1
+            if count == 0:
+                if groups[-1]:
+                    flush()
+                    continue
+                count = 1  # one row bigger than a whole body: sent alone, Google refuses it and says why
+            end = at + count
+            joined = b'"rows":[' + b",".join(parts[at:end]) + b"]"
+            add(_piece(request, at, end), _dumps(_piece(request, at, end, rows=False)).replace(b'"rows":[]', joined, 1))
+            at = end
+            if at < len(rows):
+                flush()
+    full = [g for g in groups if g]
+    return [([r for r, _ in g], _OPEN + b",".join(p for _, p in g) + (_TAIL if i == len(full) - 1 else _CLOSE))
+            for i, g in enumerate(full)]

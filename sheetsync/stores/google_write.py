@@ -101,7 +101,7 @@ MAX_BLOCKS = 200
 """Past this many blocks, one block from the first to the last written row is re-read instead."""
 
 
-def _blocks(rows: set[int]) -> list[tuple[int, int]]:
+def row_blocks(rows: set[int]) -> list[tuple[int, int]]:
     """Spans of written rows to re-read: consecutive and nearby rows merged."""
     spans: list[tuple[int, int]] = []
     for row in sorted(rows):
@@ -136,7 +136,7 @@ def plan_checks(batch: WriteBatch, targets: dict[str, Target],
             continue
         if key in written or key in batch.appends or key in batch.replace or any(g.tab == key for g in batch.guards):
             checks.append(Check(target, "header", 0, 1, 1))
-        for first, last in _blocks({r for r in written.get(key, ()) if r > 1}):
+        for first, last in row_blocks({r for r in written.get(key, ()) if r > 1}):
             block = Check(target, "rows", 0, first, last, rows={r for r in written[key] if first <= r <= last})
             blocks[key].append(block)
             checks.append(block)
