@@ -10,8 +10,8 @@ same generated pipeline as bench/bench_sync.py (through the Google store, in wri
 statuses for every row), the second, a sync that finds nothing to change (it plans, writes nothing and remembers
 what it read), the steady state (nothing changed since: the sync recognises the sheet's fingerprint and skips
 planning) and a sync after a person changed one row. It reports the API requests each sync sent (its store's
-own count), the CPU seconds (user+sys) and peak RSS of the sheetsync process, and, apart, the CPU the fake spent
-answering. Linux only (the fake's CPU is read from /proc).
+own count) and the kB of their bodies (what it wrote), the CPU seconds (user+sys) and peak RSS of the sheetsync
+process, and, apart, the CPU the fake spent answering. Linux only (the fake's CPU is read from /proc).
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SPREADSHEET = "bench-spreadsheet-0001"
 SYNC = ("from datetime import datetime, timezone; from sheetsync.cli import build_syncer; "
         "from sheetsync.config import load; s = build_syncer(load()); s.run_cycle(datetime.now(timezone.utc)); "
-        "print('REQUESTS', s.store.http.sent); "
+        "print('REQUESTS', s.store.http.sent, s.store.http.sent_bytes); "
         "print([line for line in open('/proc/self/status') if line.startswith('VmHWM')][0])")
-"""What `sheetsync sync` runs, plus printing the API requests its store sent and its own peak RSS (VmHWM: since
+"""What `sheetsync sync` runs, plus printing the API requests its store sent, the bytes of their bodies and its own peak RSS (VmHWM: since
 its exec, unlike ru_maxrss, which also counts the bench process's memory the child had before exec)."""
 
 
@@ -112,9 +112,10 @@ def sync(endpoint: str, work: Path, fake_pid: int) -> dict[str, float]:
     wall = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"sheetsync sync failed:\n{output}")
-    found = re.search(r"REQUESTS (\d+)", output)
+    found = re.search(r"REQUESTS (\d+) (\d+)", output)
     peak = re.search(r"VmHWM:\s+(\d+) kB", output)
-    return {"requests": int(found.group(1)) if found else 0, "cpu": usage.ru_utime + usage.ru_stime,
+    return {"requests": int(found.group(1)) if found else 0, "sent_kb": int(found.group(2)) / 1000 if found else 0,
+            "cpu": usage.ru_utime + usage.ru_stime,
             "rss_mb": int(peak.group(1)) / 1024 if peak else usage.ru_maxrss / 1024,
             "fake_cpu": proc_cpu(fake_pid) - fake_before, "wall": wall}
 
@@ -131,7 +132,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000])
     args = parser.parse_args()
-    print(f"{'rows':>8}  {'sync':<22}{'requests':>9}{'CPU s':>8}{'peak RSS MB':>13}{'fake CPU s':>12}{'wall s':>8}")
+    print(f"{'rows':>8}  {'sync':<22}{'requests':>9}{'sent kB':>10}{'CPU s':>8}{'peak RSS MB':>13}{'fake CPU s':>12}"
+          f"{'wall s':>8}")
     for rows in args.rows:
         port = free_port()
         endpoint = f"http://127.0.0.1:{port}"
@@ -147,7 +149,8 @@ def main() -> None:
                     if name == "one row changed":
                         change_one_row(endpoint)
                     r = sync(endpoint, work, fake.pid)
-                    print(f"{rows:>8,}  {name:<22}{r['requests']:>9}{r['cpu']:>8.2f}{r['rss_mb']:>13.0f}"
+                    print(f"{rows:>8,}  {name:<22}{r['requests']:>9}{r['sent_kb']:>10,.1f}{r['cpu']:>8.2f}"
+                          f"{r['rss_mb']:>13.0f}"
                           f"{r['fake_cpu']:>12.2f}{r['wall']:>8.1f}", flush=True)
         finally:
             fake.terminate()

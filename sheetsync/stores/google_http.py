@@ -158,6 +158,8 @@ class SheetsHTTPClient(HTTPClient):
         self.timeout = timeout
         self.sent = 0
         """Requests sent over the wire, retries included."""
+        self.sent_bytes = 0
+        """Bytes of the request bodies sent (the writes), retries included."""
 
     def url(self, url: str) -> str:
         """The URL a request really goes to once the base-URL override is applied."""
@@ -179,6 +181,7 @@ class SheetsHTTPClient(HTTPClient):
         for attempt in range(1, self.policy.attempts + 1):
             self.pacer.wait()
             self.sent += 1
+            self.sent_bytes += len(data or b"")
             try:
                 response = self.session.request(method=method, url=url, json=json, params=params, data=data,
                                                 files=files, headers=headers, timeout=self.timeout, stream=stream)
@@ -222,6 +225,7 @@ class SheetsHTTPClient(HTTPClient):
         url = self.url(endpoint)
         self.pacer.wait()
         self.sent += 1
+        self.sent_bytes += len(kwargs.get("data") or b"")
         try:
             response = self.session.request(method=method, url=url, timeout=self.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout, TransportError) as exc:
