@@ -178,3 +178,34 @@ def test_a_read_parses_no_cell_until_a_tab_is_used(fake, store, layout):
     seen = [row[:max((i + 1 for i, v in enumerate(row) if v is not None), default=0)]
             for row in fake.values("Opportunities")]  # what a person sees, trailing blanks left off
     assert snapshot.tabs["opportunities"] == TabData("Opportunities", seen)
+
+
+def first_sync_bodies(layout, tmp_path, rows: int, limit: int | None = None) -> list[int]:
+    """The batchUpdate body sizes of a first sync of `rows` typed opportunities."""
+    fake = FakeSheets()
+    with fake.mock():
+        pipeline(fake, layout, rows)
+        store = make_store(fake)
+        if limit:
+            store.max_body = limit
+        state = State(tmp_path / f"first-{rows}")
+        fake.reset_counts()
+        try:
+            cycle(store, state, 0)
+        finally:
+            state.close()
+        return [c.size for c in fake.calls if c.kind == "batchUpdate"]
+
+
+def test_a_large_first_sync_is_as_few_bodies_as_the_limit_allows(layout, tmp_path):
+    sizes = first_sync_bodies(layout, tmp_path, 1_000, limit=400_000)
+    assert len(sizes) >= 4 and max(sizes) <= 400_000
+    assert all(size > 400_000 - 2_000 for size in sizes[:-1])  # every body but the last is full
+    assert len(sizes) == -(-sum(sizes) // (400_000 - 2_000))
+
+
+@pytest.mark.large
+def test_a_first_sync_at_100k_rows_stays_under_google_limit_in_the_fewest_bodies(layout, tmp_path):
+    sizes = first_sync_bodies(layout, tmp_path, 100_000)
+    assert max(sizes) <= 10_000_000
+    assert len(sizes) == -(-sum(sizes) // (10_000_000 - 20_000))
