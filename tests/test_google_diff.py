@@ -281,3 +281,34 @@ def test_a_write_stopped_between_bodies_is_finished_by_the_next_one(bodies_fake_
     store.write(store.read(), WriteBatch(replace={"reminders": rows}))
     assert small.values("Reminders") == big.values("Reminders")
     assert written_bytes(small) < whole - first // 2  # the rest, not everything again
+
+
+def statuses(fake: FakeSheets, rows: int) -> WriteBatch:
+    """A Status for every opportunity that has none yet, planned from the sheet as it is now."""
+    batch = WriteBatch()
+    for r, row in enumerate(fake.values("Opportunities")[1:], start=2):
+        if row[0] and not row[STATUS]:
+            batch.cells.append(CellWrite("opportunities", r, STATUS, f"checked {row[0]} " + "z" * 40))
+            batch.guards.append(Guard("opportunities", r, STATUS, None))
+    return batch
+
+
+def test_a_sort_between_two_bodies_of_a_large_write_is_found_and_put_right(bodies_fake_pair, layout):
+    (fake, store), _ = bodies_fake_pair
+    seeded(fake, store, layout, 2_000, [])
+    for r in range(2, 2_002):
+        fake.type("Opportunities", f"V{r}", None)
+    store.max_body = 40_000
+    sort = fake.sheet("Opportunities").values[1:]
+    assert len(sort) == 2_000
+    fake.before("batchUpdate", lambda f: f.before("batchUpdate", lambda g: g.sort("Opportunities", 3, True)))
+    fake.reset_counts()
+    with pytest.raises(StoreConflict):
+        store.write(store.read(), statuses(fake, 2_000))
+    assert store.repairs > 0
+    rows = fake.values("Opportunities")[1:]
+    done = [row for row in rows if row[STATUS]]
+    assert 0 < len(done) < 2_000
+    assert all(row[STATUS] == f"checked {row[0]} " + "z" * 40 for row in done)  # every one on its own deal
+    store.write(store.read(), statuses(fake, 2_000))  # the next cycle writes the rest
+    assert all(row[STATUS] == f"checked {row[0]} " + "z" * 40 for row in fake.values("Opportunities")[1:])

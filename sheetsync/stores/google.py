@@ -29,7 +29,7 @@ from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_
 from ..config import Config
 from ..core.schema import TABS, TABS_BY_KEY, column_letter
 from ..messages import say
-from ..ports import Cell, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
+from ..ports import Cell, CellWrite, Snapshot, Store, StoreConflict, StoreError, TabData, WriteBatch
 from ..template import Layout, read_template
 from . import named_tabs
 from .google_batch import (
@@ -39,7 +39,9 @@ from .google_batch import (
     cell_requests,
     chart_requests,
     chart_slot,
+    encode,
     find_chart,
+    prepend,
     replace_requests,
 )
 from .google_cells import DEFAULT_AMOUNT_PATTERN, CellEncoder, convert_rows, quote_title
@@ -53,6 +55,7 @@ from .google_repair import (
     Columns,
     Fence,
     Outcome,
+    cells_written,
     check_write,
     fence_requests,
     fills_of,
@@ -61,6 +64,7 @@ from .google_repair import (
     people_tab,
     repair_batch,
     writes_of,
+    written_over,
 )
 from .google_setup import SetupPlan, parse_top, top_ranges
 from .google_write import Target, make_target, plan_checks, row_blocks, verify
@@ -233,8 +237,10 @@ class GoogleStore(Store):
                 return False  # the sheet already holds everything the batch asks for: no re-read, no write
             self._check_guards(batch, targets, relied)
             requests = fence + requests
+            refence = [r for r in fence if "copyPaste" in r]
             try:
-                self._batch_update(requests, once=attempt)
+                self._batch_update(requests, once=attempt, refence=refence,
+                                   after=self._checker(snapshot, batch, targets, fences, depth) if fences else None)
                 break
             except Transient as exc:
                 waited = self.http.now() - started
@@ -246,9 +252,29 @@ class GoogleStore(Store):
                 log.warning("The write was refused (%s); re-checking the sheet and trying again in %.1f s", exc,
                             exc.delay)
                 self.http.wait(exc.delay)
-        if fences:
-            self._verify_and_repair(snapshot, batch, targets, fences, depth)
         return True
+
+    def _checker(self, snapshot: Snapshot, batch: WriteBatch, targets: dict[str, Target], fences: list[Fence],
+                 depth: int) -> Callable[[list[dict[str, Any]], bool], None]:
+        """What runs after each batchUpdate body: verify (and repair) the fenced cells that body wrote.
+
+        A write sent in several bodies re-copies the fence at the start of each, and each body's writes are
+        checked against the rows as read with the earlier bodies' writes applied, so an edit made between two
+        bodies is found like one made during a single write; after a repair the rest is left to the next cycle.
+        """
+        fenced = {f.sheet_id: f.key for f in fences}
+        index = {(c.tab, c.row, c.col): c for c in batch.cells if c.tab in fenced.values()}
+        done: list[CellWrite] = []
+
+        def after(sent: list[dict[str, Any]], more: bool) -> None:
+            part = [index[k] for k in cells_written(sent, fenced) if k in index]
+            if not part:
+                return
+            pre = written_over(targets, done) if done else None
+            self._verify_and_repair(snapshot, WriteBatch(cells=part, guards=batch.guards), targets, fences, depth,
+                                    pre=pre, more=more)
+            done.extend(part)
+        return after
 
     def _check_guards(self, batch: WriteBatch, targets: dict[str, Target], relied: dict[str, set[int]]) -> None:
         """Re-read what the plan relies on in one batchGet; StoreConflict when anything moved."""
@@ -319,10 +345,15 @@ class GoogleStore(Store):
         return fences, requests + fence_requests(scratch_id, fences)
 
     def _verify_and_repair(self, snapshot: Snapshot, batch: WriteBatch, targets: dict[str, Target],
-                           fences: list[Fence], depth: int) -> None:
+                           fences: list[Fence], depth: int, pre: dict[str, list[list[Cell]]] | None = None,
+                           more: bool = False) -> None:
         """Read the fence's copy of the rows written; when every write landed on its row, that is all. Else read
-        the fence and the written tabs whole and put right what a person's edit displaced."""
-        if self._landed(batch, targets, fences):
+        the fence and the written tabs whole and put right what a person's edit displaced.
+
+        `pre`: the fenced tabs' rows as the write expected them (default: as read); `more`: bodies of the write
+        are still to be sent, which a repair stops (StoreConflict: the next cycle re-plans the rest)."""
+        pre = pre or {}
+        if self._landed(batch, targets, fences, pre):
             return
         ranges = [f"{quote_title(SCRATCH_TITLE)}!A1:{column_letter(max(f.offset + f.cols for f in fences) - 1)}"
                   f"{max(f.rows for f in fences)}"]
@@ -337,11 +368,11 @@ class GoogleStore(Store):
             gap_raw = [row[fence.offset:fence.offset + fence.cols] for row in raw[0][:fence.rows]]
             gap = convert_rows(gap_raw, target.readers)
             post = convert_rows(post_raw, target.readers)
-            pre = target.data.rows if target.data is not None else []
+            before = pre.get(fence.key) or (target.data.rows if target.data is not None else [])
             tab = people_tab(fence.key)
             assert tab is not None
             cols = Columns.of(tab, target.header)
-            outcome = check_write(pre, gap, writes_of(batch, fence.key), fills_of(batch, fence.key), cols)
+            outcome = check_write(before, gap, writes_of(batch, fence.key), fills_of(batch, fence.key), cols)
             if not outcome:
                 continue
             log.warning("'%s' changed while sheetsync wrote (rows sorted, inserted or deleted, or a blank typed "
@@ -363,8 +394,12 @@ class GoogleStore(Store):
                              f"({MAX_REPAIRS} tries); the next cycle finishes the job.")
         fixed = Snapshot({**snapshot.tabs, **post_tabs}, snapshot.timezone, snapshot.version, snapshot.titles)
         self._write(fixed, repair, depth + 1)
+        if more:
+            raise StoreConflict(f"{self.describe()} changed while sheetsync wrote a large update in parts; what "
+                                "was written is put right and the next cycle writes the rest.")
 
-    def _landed(self, batch: WriteBatch, targets: dict[str, Target], fences: list[Fence]) -> bool:
+    def _landed(self, batch: WriteBatch, targets: dict[str, Target], fences: list[Fence],
+                pre: dict[str, list[list[Cell]]]) -> bool:
         """One batchGet of the fence's copy of just the rows written (in blocks of nearby rows): True when each
         write landed on the row it was meant for and each fill found its cell blank, as the full check would."""
         ranges: list[str] = []
@@ -388,9 +423,9 @@ class GoogleStore(Store):
             target = targets[fence.key]
             tab = people_tab(fence.key)
             assert tab is not None
-            pre = target.data.rows if target.data is not None else []
+            before = pre.get(fence.key) or (target.data.rows if target.data is not None else [])
             cols = Columns.of(tab, target.header)
-            if check_write(pre, gaps[fence.key], writes_of(batch, fence.key), fills_of(batch, fence.key), cols):
+            if check_write(before, gaps[fence.key], writes_of(batch, fence.key), fills_of(batch, fence.key), cols):
                 return False
         return True
 
@@ -403,17 +438,23 @@ class GoogleStore(Store):
         now = datetime.now(self.config.tz).replace(tzinfo=None, microsecond=0)
         return history_rows(data.rows[0], labels(target.header), outcome, now, by)
 
-    def _batch_update(self, requests: list[dict[str, Any]], once: int = 0) -> None:
-        """Send the requests in as few batchUpdates as the size limit allows; `once`: one try (the attempt number)."""
+    def _batch_update(self, requests: list[dict[str, Any]], once: int = 0, refence: list[dict[str, Any]] | None = None,
+                      after: Callable[[list[dict[str, Any]], bool], None] | None = None) -> None:
+        """Send the requests in as few batchUpdates as the size limit allows; `once`: one try (the attempt number).
+
+        `refence` starts every body after the first (the fence copied again); `after(requests, more)` runs after
+        each body with the requests it held and whether bodies are still to come."""
         if not requests:
             return
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
-        chunks = bodies(requests, self.max_body)
+        chunks = bodies(requests, self.max_body - (len(encode(refence)) if refence else 0))
         if len(chunks) > 1:
             log.warning("The write is %s requests of up to %s bytes each (Google refuses larger bodies); a failure "
                         "part-way leaves the earlier parts written, and the next cycle finishes the job",
                         len(chunks), self.max_body)
-        for sent, body in chunks:
+        for i, (sent, body) in enumerate(chunks):
+            if i and refence:
+                sent, body = [*refence, *sent], prepend(refence, body)
             headers = {"Content-Type": "application/json; charset=utf-8"}
             if once and len(chunks) == 1:
                 reply = self._call(self.http.send_once, "post", url, attempt=once, params={"fields": _REPLY_FIELDS},
@@ -426,7 +467,10 @@ class GoogleStore(Store):
                     anchor = request["addChart"]["chart"]["position"]["overlayPosition"]["anchorCell"]
                     slot = (anchor["sheetId"], anchor.get("rowIndex", 0), anchor.get("columnIndex", 0))
                     self._charts[slot] = answer["addChart"]["chart"]["chartId"]
-        self._meta = SpreadsheetMeta.from_json(reply["updatedSpreadsheet"]) if "updatedSpreadsheet" in reply else None
+            fresh = reply.get("updatedSpreadsheet")
+            self._meta = SpreadsheetMeta.from_json(fresh) if fresh else None  # read again unless the reply has it
+            if after is not None:
+                after(sent, i < len(chunks) - 1)
         log.info("Wrote %s changes to %s in %s batchUpdate request(s)", len(requests), self.spreadsheet_id,
                  len(chunks))
 

@@ -453,6 +453,16 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def encode(requests: Sequence[dict[str, Any]]) -> bytes:
+    """Requests as they sit in a body, comma included: what prepend adds to one."""
+    return b"".join(_dumps(r) + b"," for r in requests)
+
+
+def prepend(requests: Sequence[dict[str, Any]], body: bytes) -> bytes:
+    """A body with `requests` put first."""
+    return _OPEN + encode(requests) + body[len(_OPEN):]
+
+
 def _piece(request: dict[str, Any], start: int, end: int, rows: bool = True) -> dict[str, Any]:
     """Rows [start, end) of an updateCells/appendCells request as a request of their own (rows False: the
     request without its rows, whose JSON the rows' JSON is spliced into)."""

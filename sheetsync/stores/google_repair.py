@@ -21,7 +21,7 @@ Everything here is pure: rows in, corrections out. google.py does the requests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,3 +248,42 @@ def labels(header: Sequence[Cell]) -> dict[int, str]:
     """Column index to header text, for History."""
     return {i: v.text(h) for i, h in enumerate(header)}
 
+
+
+def cells_written(requests: Sequence[dict[str, Any]], tabs: dict[int, str]) -> list[tuple[str, int, int]]:
+    """(tab key, 1-based row, 0-based col) of every cell the updateCells requests (start form) write on the
+    given sheets (sheet ID to key)."""
+    out: list[tuple[str, int, int]] = []
+    for request in requests:
+        body = request.get("updateCells")
+        if body is None or "start" not in body:
+            continue
+        start = body["start"]
+        key = tabs.get(start.get("sheetId", 0))
+        if key is None:
+            continue
+        row0, col0 = start.get("rowIndex", 0) + 1, start.get("columnIndex", 0)
+        for i, row in enumerate(body.get("rows", [])):
+            out += [(key, row0 + i, col0 + j) for j in range(len(row.get("values", [])))]
+    return out
+
+
+def written_over(targets: Mapping[str, Any], writes: Sequence[CellWrite]) -> dict[str, Grid]:
+    """The tabs' rows as read with `writes` applied: what a later part of a write expects to find."""
+    out: dict[str, Grid] = {}
+    copied: set[tuple[str, int]] = set()
+    for w in writes:
+        if w.tab not in out:
+            data = targets[w.tab].data
+            out[w.tab] = list(data.rows) if data is not None else []
+        rows = out[w.tab]
+        while len(rows) < w.row:
+            rows.append([])
+        if (w.tab, w.row) not in copied:
+            rows[w.row - 1] = list(rows[w.row - 1])
+            copied.add((w.tab, w.row))
+        row = rows[w.row - 1]
+        if len(row) <= w.col:
+            row.extend([None] * (w.col + 1 - len(row)))
+        row[w.col] = w.value
+    return out
