@@ -130,8 +130,8 @@ def replace_requests(key: str, rows: Sequence[Sequence[Cell]], target: Target, e
         return Rebuild(requests)
     kinds = target.kinds
     old = target.data.rows[first:]
-    old_keys = [encoder.row_key(r, kinds) for r in old]
-    new_keys = [encoder.row_key(r, kinds) for r in rows]
+    old_keys = encoder.row_keys(old, kinds)
+    new_keys = encoder.row_keys(rows, kinds)
     stretches = [Hunk(0, len(old), 0, len(rows))] if sheet.charts else hunks(old_keys, new_keys)
     depends: set[int] = set()
     grid = sheet.rows

@@ -173,12 +173,32 @@ class CellEncoder:
         entered = self.value(value, kind)
         return entered.get("numberValue", entered.get("stringValue"))
 
-    def row_key(self, row: Sequence[Cell], kinds: Sequence[str | None]) -> tuple[Any, ...]:
-        """A row's keys, trailing blanks dropped: rows with equal keys look the same in the sheet."""
-        out = [self.key(v, kinds[i] if i < len(kinds) else None) for i, v in enumerate(row)]
-        while out and out[-1] is None:
-            out.pop()
-        return tuple(out)
+    def row_keys(self, rows: Sequence[Sequence[Cell]], kinds: Sequence[str | None]) -> list[tuple[Any, ...]]:
+        """Each row's keys, trailing blanks dropped: rows with equal keys look the same in the sheet.
+
+        Text and whole numbers are their own keys; other values (dates, decimals) are keyed once per distinct
+        value and column kind, so a long tab costs about one pass over its cells."""
+        memo: dict[tuple[type, Any, str | None], Any] = {}
+        width = len(kinds)
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            keys: list[Any] = []
+            for i, value in enumerate(row):
+                cls = type(value)
+                if cls is str:
+                    keys.append(value or None)
+                elif value is None or cls is int:
+                    keys.append(value)
+                else:
+                    kind = kinds[i] if i < width else None
+                    found = memo.get((cls, value, kind), memo)
+                    if found is memo:  # keyed by type too: True, 1.0 and Decimal(1) are equal in Python
+                        found = memo[(cls, value, kind)] = self.key(value, kind)
+                    keys.append(found)
+            while keys and keys[-1] is None:
+                keys.pop()
+            out.append(tuple(keys))
+        return out
 
     def cell(self, value: Cell, kind: str | None, with_format: bool) -> dict[str, Any]:
         """CellData for a value; with_format adds the column's (or the date's) number format."""
