@@ -41,8 +41,9 @@ SYNC = ("from datetime import datetime, timezone; from sheetsync.cli import buil
         "from sheetsync.config import load; s = build_syncer(load()); s.run_cycle(datetime.now(timezone.utc)); "
         "print('REQUESTS', s.store.http.sent, s.store.http.sent_bytes); "
         "print([line for line in open('/proc/self/status') if line.startswith('VmHWM')][0])")
-"""What `sheetsync sync` runs, plus printing the API requests its store sent, the bytes of their bodies and its own peak RSS (VmHWM: since
-its exec, unlike ru_maxrss, which also counts the bench process's memory the child had before exec)."""
+"""What `sheetsync sync` runs, plus printing the API requests its store sent, the bytes of their bodies and its
+own peak RSS (VmHWM: since its exec, unlike ru_maxrss, which also counts the bench process's memory the child
+had before exec)."""
 
 
 def free_port() -> int:
