@@ -57,6 +57,19 @@ def test_a_submission_flushed_twice_lands_once(syncer, kit):
     assert ids == ["OPP-AAAAAA"]
 
 
+def test_a_lead_whose_random_id_another_row_already_has_lands_under_another_id(syncer, kit):
+    syncer.flush([lead("k0", "OPP-AAAAAA", customer="Other Co")], NOW)
+    later = Submission("k1", CREATE, "OPP-AAAAAA", {"customer": "Sunrise Bakery", "phone": "13811113333"},
+                       datetime(2026, 11, 28, 9, 0, 7, tzinfo=timezone.utc), "generic")
+    first = syncer.flush([later], NOW)
+    again = syncer.flush([later], NOW)  # a retried flush finds the row it wrote
+    assert first.landed == ["k1"] and (again.landed, again.already) == ([], ["k1"])
+    rows = rows_by_id(kit)
+    assert rows["OPP-AAAAAA"][COL["customer"]] == "Other Co"
+    mine = [i for i, r in rows.items() if r[COL["customer"]] == "Sunrise Bakery"]
+    assert len(mine) == 1 and mine[0] != "OPP-AAAAAA" and mine[0].startswith("OPP-")
+
+
 def test_many_submissions_are_one_write(monkeypatch, syncer, kit):
     writes = count_writes(monkeypatch, kit)
     subs = [lead(f"k{i}", f"OPP-B{i:05d}", customer=f"Shop {i}") for i in range(50)]

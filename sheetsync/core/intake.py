@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from . import values as v
 from .assign import assign
 from .duplicates import DuplicateIndex, Match, duplicate_note, routable_owner
 from .history import CREATED
+from .ids import new_id
 from .model import Opportunity, phone_key
 from .policy import MERGE, Policy
 from .schema import OPPORTUNITIES, PEOPLE
@@ -88,13 +90,38 @@ class _Batch:
     sources: dict[str, str] = field(default_factory=dict)
     duplicates: dict[str, Match] = field(default_factory=dict)
 
+    def _own_row(self, opp: Opportunity, sub: Submission) -> bool:
+        """Whether a sheet row holding the submission's ID is the one an earlier flush of it wrote."""
+        customer = str(sub.fields.get("customer") or "").strip()
+        return opp.cells.get("created") == _local(sub.received, self.tz) or bool(customer) and \
+            opp.text("customer") == customer
+
+    def _free_id(self, sub: Submission) -> str | None:
+        """The ID this lead lands under, or None when it is already in the sheet (or this batch).
+
+        The queue draws IDs at random without seeing the sheet, so now and then one is already used by
+        another row (a 1 in 100,000 chance per lead at 10,000 rows). Such a lead is not taken for landed:
+        it gets the next of a list of IDs drawn from its queue key, the same list on every try, so a retried
+        flush finds the row it wrote.
+        """
+        if sub.opportunity_id in self.new_rows or sub.key in self.refs:
+            return None
+        draws = random.Random(sub.key)
+        ident = sub.opportunity_id
+        while ident in self.in_sheet or ident in self.new_rows:
+            if ident in self.in_sheet and self._own_row(self.in_sheet[ident], sub):
+                return None
+            ident = new_id(draws)
+        return ident
+
     def create(self, sub: Submission, policy: Policy) -> None:
         """Plan a new row, or (merge mode) a follow-up note on the opportunity it repeats."""
-        if sub.opportunity_id in self.in_sheet or sub.opportunity_id in self.new_rows or sub.key in self.refs:
+        ident = self._free_id(sub)
+        if ident is None:
             self.plan.already.append(sub.key)
             return
         cells: dict[str, Cell] = {k: val for k, val in sub.fields.items() if k in FORM_COLUMNS}
-        cells.update(id=sub.opportunity_id, created=_local(sub.received, self.tz), updated=self.now)
+        cells.update(id=ident, created=_local(sub.received, self.tz), updated=self.now)
         if v.is_blank(cells.get("stage")):
             cells["stage"] = self.wb.pipeline.first.name
         opp = Opportunity(-len(self.new_rows) - 1, cells)
@@ -104,9 +131,9 @@ class _Batch:
             return
         self.index.add(opp)
         if match is not None:
-            self.duplicates[sub.opportunity_id] = match
-        self.new_rows[sub.opportunity_id] = opp
-        self.sources[sub.opportunity_id] = f"form ({sub.source})" if sub.source else "form"
+            self.duplicates[ident] = match
+        self.new_rows[ident] = opp
+        self.sources[ident] = f"form ({sub.source})" if sub.source else "form"
         self.plan.landed.append(sub.key)
 
     def _merge(self, sub: Submission, opp: Opportunity, original: Opportunity) -> None:
