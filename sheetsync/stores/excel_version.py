@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 
 from ..ports import Cell
 from .excel_read import ValuesReader
@@ -21,6 +23,17 @@ Version = tuple[int, int, int]
 ROWS_FORMAT = "sheetsync-xlsx-rows-1"
 """Goes into every fingerprint: change it when the way cells are read or normalised changes, so that a memo
 kept by an older release does not match contents this one would read differently."""
+
+
+
+@cache
+def reader_version() -> str:
+    """The reader library's version, also in every fingerprint: an upgrade may return cells differently."""
+    try:
+        return f"python-calamine {version('python-calamine')}"
+    except PackageNotFoundError:  # pragma: no cover - installed from source without metadata
+        return "python-calamine ?"
+
 
 __all__ = ["UNREADABLE", "LazyTab", "Loaded", "Version"]
 
@@ -48,7 +61,8 @@ class Loaded:
 
     def fingerprint(self, wanted: Mapping[str, str]) -> str:
         """What the tabs `wanted` (schema key -> title) hold in this version, without decompressing anything."""
-        return self._package.digest(ROWS_FORMAT, *(f"{key}={title}" for key, title in sorted(wanted.items())))
+        return self._package.digest(ROWS_FORMAT, reader_version(),
+                                    *(f"{key}={title}" for key, title in sorted(wanted.items())))
 
     def _open(self) -> ValuesReader:
         if self._reader is None:
