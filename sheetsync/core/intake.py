@@ -106,11 +106,11 @@ class _Batch:
         """
         if sub.opportunity_id in self.new_rows or sub.key in self.refs:
             return None
-        draws = random.Random(sub.key)
-        ident = sub.opportunity_id
+        ident, draws = sub.opportunity_id, None
         while ident in self.in_sheet or ident in self.new_rows:
             if ident in self.in_sheet and self._own_row(self.in_sheet[ident], sub):
                 return None
+            draws = draws or random.Random(sub.key)
             ident = new_id(draws)
         return ident
 
