@@ -209,3 +209,15 @@ def test_a_first_sync_at_100k_rows_stays_under_google_limit_in_the_fewest_bodies
     sizes = first_sync_bodies(layout, tmp_path, 100_000)
     assert max(sizes) <= 10_000_000
     assert len(sizes) == -(-sum(sizes) // (10_000_000 - 20_000))
+
+
+def test_a_steady_cycle_reads_once_and_parses_no_cell(synced, monkeypatch):
+    fake, store, state = synced
+    cycle(store, state, 10)  # finds nothing to change and says so to the next cycle
+    read = store.read
+    snapshots = []
+    monkeypatch.setattr(store, "read", lambda tabs=None: snapshots.append(read(tabs)) or snapshots[-1])
+    fake.reset_counts()
+    cycle(store, state, 15)
+    assert [c.kind for c in fake.calls] == ["values.batchGet"]
+    assert len(snapshots) == 1 and not any(tab.loaded for tab in snapshots[0].tabs.values())
