@@ -226,7 +226,16 @@ def test_nobody_available_reason_says_why_for_each_rep():
     _, left, _ = run(leads(1, region="East"), team, rules, owned("Carol Zhang"))
     assert left[0].reason == (
         "No rep available for rule 'East region pool': everyone is on leave, inactive, at capacity or at weight 0 "
-        "(Alice Chen is inactive, Bob Wang is on leave until 2026-03-20, Carol Zhang is at capacity (1/1)).")
+        "(Alice Chen is inactive, Bob Wang is on leave until 2026-03-20, Carol Zhang is at capacity (limit 1)).")
+
+
+def test_a_full_reps_reason_does_not_change_with_their_load():
+    """Waiting rows' Status must not be rewritten every time one of a full rep's deals opens or closes."""
+    team = [Rep("Carol Zhang", regions=("East",), capacity=2)]
+    rules = [rule("region", "East", "East", label="East region pool")]
+    reasons = {run(leads(1, region="East"), team, rules, owned("Carol Zhang", count=n))[1][0].reason for n in (2, 3, 5)}
+    assert reasons == {"No rep available for rule 'East region pool': everyone is on leave, inactive, at capacity "
+                       "or at weight 0 (Carol Zhang is at capacity (limit 2))."}
 
 
 def test_every_matching_rule_that_failed_is_named_in_the_reason():

@@ -37,7 +37,7 @@ _TEXT = {
         "empty": "Rule '{rule}' has nobody to assign to: add reps to the Team tab",
         "inactive": "{name} is inactive",
         "leave": "{name} is on leave until {until}",
-        "full": "{name} is at capacity ({load}/{capacity})",
+        "full": "{name} is at capacity (limit {capacity})",
         "weight": "{name} has weight 0",
         "more": "and {count} more",
         "quote": "'{}'", "list": ", ", "parts": ". ", "end": ".",
@@ -50,7 +50,7 @@ _TEXT = {
         "empty": "规则“{rule}”没有可分配的人：请在团队表中添加销售",
         "inactive": "{name}未在岗",
         "leave": "{name}休假至 {until}",
-        "full": "{name}已达上限（{load}/{capacity}）",
+        "full": "{name}已达在手上限（{capacity}）",
         "weight": "{name}权重为 0",
         "more": "等另外 {count} 人",
         "quote": "“{}”", "list": "，", "parts": "；", "end": "。",
@@ -185,7 +185,9 @@ class _Cycle:
             return t["weight"].format(name=rep.name)
         load = self.load.get(normalize(rep.name), 0)
         if rep.capacity is not None and load >= rep.capacity:
-            return t["full"].format(name=rep.name, load=load, capacity=rep.capacity)
+            # The limit, not the live count: a count in every waiting row's Status would change them all
+            # whenever any of the rep's deals opens or closes.
+            return t["full"].format(name=rep.name, capacity=rep.capacity)
         return None
 
     def try_rule(self, rule: Rule) -> tuple[Rep | None, list[str]]:
