@@ -37,11 +37,11 @@ from openpyxl import Workbook as XlsxBook
 from python_calamine import CalamineWorkbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sync import TODAY, opportunity  # noqa: E402
+from bench_sync import TODAY, pipeline_rows  # noqa: E402
 
 from sheetsync.core.ids import new_id  # noqa: E402
 from sheetsync.core.plan import Plan, plan_sync  # noqa: E402
-from sheetsync.core.schema import FOLLOWUPS, OPPORTUNITIES, TABS_BY_KEY, TEAM  # noqa: E402
+from sheetsync.core.schema import OPPORTUNITIES, TABS_BY_KEY  # noqa: E402
 from sheetsync.core.workbook import SYNC_TABS  # noqa: E402
 from sheetsync.ports import Snapshot, TabData, WriteBatch  # noqa: E402
 from sheetsync.template import load_layout  # noqa: E402
@@ -66,28 +66,11 @@ def template() -> Snapshot:
 
 def build(rows: int, seed: int = 7) -> Snapshot:
     """The template plus `rows` opportunities, rows/2 follow-ups and a team sized for them (as bench_sync)."""
-    rng = random.Random(seed)
     snap = template()
-    reps = ["Alice Chen", "Bob Wang", "Carol Zhang", "Dan Liu", "Erin Zhou"]
-    team = snap.tabs["team"].rows
-    for r in range(max(0, rows // 250)):
-        extra = {"name": f"Rep {r:03d}", "regions": rng.choice(["East", "North", "South", "West"]),
-                 "levels": "B, C", "capacity": 400, "weight": 1, "active": "Yes"}
-        team.append([extra.get(c.key) for c in TEAM.columns])
-        reps.append(str(extra["name"]))
-    anchors = []
-    opps = snap.tabs["opportunities"].rows
-    for i in range(rows):
-        values, ident, tel = opportunity(rng, i, reps)
-        opps.append(values)
-        anchors.append((ident, tel, values[3]))
-    follow = snap.tabs["followups"].rows
-    for _ in range(rows // 2):
-        ident, tel, customer = rng.choice(anchors)
-        entry = {"date": datetime(2026, 11, 28) - timedelta(days=rng.randrange(60)), "opportunity_id": ident,
-                 "customer": customer, "phone": None if ident else tel, "channel": rng.choice(["Phone", "Visit"]),
-                 "summary": "Talked about the quote", "by": rng.choice(reps)}
-        follow.append([entry.get(c.key) for c in FOLLOWUPS.columns])
+    team, opps, follow = pipeline_rows(rows, seed)
+    snap.tabs["team"].rows.extend(team)
+    snap.tabs["opportunities"].rows.extend(opps)
+    snap.tabs["followups"].rows.extend(follow)
     return snap
 
 

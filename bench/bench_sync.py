@@ -42,6 +42,7 @@ from sheetsync.core.intake import CREATE, Submission
 from sheetsync.core.plan import plan_sync
 from sheetsync.core.schema import FOLLOWUPS, OPPORTUNITIES, TEAM
 from sheetsync.core.workbook import SYNC_TABS
+from sheetsync.ports import Cell
 from sheetsync.state import State
 from sheetsync.stores.base import CellWrite, WriteBatch
 from sheetsync.stores.excel import ExcelStore
@@ -88,6 +89,33 @@ def opportunity(rng: random.Random, i: int, reps: list[str]) -> tuple[list[objec
     return [row.get(c.key) for c in OPPORTUNITIES.columns], ident, row["phone"]
 
 
+
+def pipeline_rows(rows: int, seed: int = 7) -> tuple[list[list[Cell]], list[list[Cell]], list[list[Cell]]]:
+    """Extra Team rows (one rep per 250 deals), `rows` opportunities typed the way people type and rows/2
+    follow-ups, the same for a given seed in every bench."""
+    rng = random.Random(seed)
+    reps = ["Alice Chen", "Bob Wang", "Carol Zhang", "Dan Liu", "Erin Zhou"]
+    team: list[list[Cell]] = []
+    for r in range(max(0, rows // 250)):
+        extra = {"name": f"Rep {r:03d}", "regions": rng.choice(["East", "North", "South", "West"]),
+                 "levels": "B, C", "capacity": 400, "weight": 1, "active": "Yes"}
+        team.append([extra.get(c.key) for c in TEAM.columns])
+        reps.append(str(extra["name"]))
+    opps: list[list[Cell]] = []
+    anchors = []
+    for i in range(rows):
+        values, ident, tel = opportunity(rng, i, reps)
+        opps.append(values)
+        anchors.append((ident, tel, values[3]))
+    follow: list[list[Cell]] = []
+    for _ in range(rows // 2):
+        ident, tel, customer = rng.choice(anchors)
+        entry = {"date": datetime(2026, 11, 28) - timedelta(days=rng.randrange(60)), "opportunity_id": ident,
+                 "customer": customer, "phone": None if ident else tel, "channel": rng.choice(["Phone", "Visit"]),
+                 "summary": "Talked about the quote", "by": rng.choice(reps)}
+        follow.append([entry.get(c.key) for c in FOLLOWUPS.columns])
+    return team, opps, follow
+
 def build(path: Path, rows: int, seed: int = 7) -> None:
     """The en template plus `rows` opportunities, rows/2 follow-ups and a team sized for them.
 
@@ -103,26 +131,7 @@ def build(path: Path, rows: int, seed: int = 7) -> None:
     finally:
         state.close()
     shutil.rmtree(path.parent / "draw", ignore_errors=True)
-    rng = random.Random(seed)
-    reps = ["Alice Chen", "Bob Wang", "Carol Zhang", "Dan Liu", "Erin Zhou"]
-    team = []
-    for r in range(max(0, rows // 250)):
-        extra = {"name": f"Rep {r:03d}", "regions": rng.choice(["East", "North", "South", "West"]),
-                 "levels": "B, C", "capacity": 400, "weight": 1, "active": "Yes"}
-        team.append([extra.get(c.key) for c in TEAM.columns])
-        reps.append(extra["name"])
-    opps, anchors = [], []
-    for i in range(rows):
-        values, ident, tel = opportunity(rng, i, reps)
-        opps.append(values)
-        anchors.append((ident, tel, values[3]))
-    follow = []
-    for _ in range(rows // 2):
-        ident, tel, customer = rng.choice(anchors)
-        entry = {"date": datetime(2026, 11, 28) - timedelta(days=rng.randrange(60)), "opportunity_id": ident,
-                 "customer": customer, "phone": None if ident else tel, "channel": rng.choice(["Phone", "Visit"]),
-                 "summary": "Talked about the quote", "by": rng.choice(reps)}
-        follow.append([entry.get(c.key) for c in FOLLOWUPS.columns])
+    team, opps, follow = pipeline_rows(rows, seed)
     store = ExcelStore(path)
     snapshot = store.read(["opportunities", "followups", "team"])
     store.write(snapshot, WriteBatch(appends={"team": team, "opportunities": opps, "followups": follow}))
