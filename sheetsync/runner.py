@@ -319,15 +319,21 @@ class _StopSignals:
     unwinding can never interrupt the clean stop itself.
     """
 
+    RETRY_AFTER = 3.0
+    """Seconds after which a further signal interrupts again when the clean stop has still not begun (the first
+    interrupt was lost in code that swallows it)."""
+
     def __init__(self) -> None:
-        self.received = False
+        self.received: float | None = None
+        self.finishing = False
         self.again: Callable[[], None] = lambda: None
 
     def __call__(self, signum: int, frame: object) -> None:
-        if self.received:
+        now = time.monotonic()
+        if self.finishing or (self.received is not None and now - self.received < self.RETRY_AFTER):
             self.again()
             return
-        self.received = True
+        self.received = now
         raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -337,7 +343,7 @@ STOP_SIGNALS = _StopSignals()
 def stop_on_sigterm() -> None:
     """Turn Ctrl+C and SIGTERM (systemd, docker stop) into one clean stop, when running on the main thread."""
     if _on_main_thread():
-        STOP_SIGNALS.received = False
+        STOP_SIGNALS.received, STOP_SIGNALS.finishing = None, False
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, STOP_SIGNALS)
 
@@ -346,7 +352,7 @@ def stop_on_sigterm() -> None:
 def finishing(syncer: Syncer | None, notice: Notice) -> Iterator[None]:
     """Say the process is finishing its write, and answer further Ctrl+C / SIGTERM with a sentence, not a traceback."""
     language = _language(syncer)
-    STOP_SIGNALS.received = True  # kept until the process exits: a late signal must not interrupt the stop
+    STOP_SIGNALS.finishing = True  # kept until the process exits: a late signal must not interrupt the stop
     STOP_SIGNALS.again = lambda: notice(say("page.still_finishing", language))
     notice(say("page.finishing", language))
     stopping = getattr(syncer, "stopping", None)
@@ -385,7 +391,9 @@ def follow_parent(poll: float = 0.5) -> None:
         while os.getppid() == int(parent):
             time.sleep(poll)
         log.warning("serve (pid %s) stopped; the worker it started stops too", parent)
-        os.kill(os.getpid(), signal.SIGTERM)  # the same clean stop as `docker stop`
+        while not STOP_SIGNALS.finishing:  # the same clean stop as `docker stop`, until it has begun
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(STOP_SIGNALS.RETRY_AFTER + 1)
 
     threading.Thread(target=watch, name="follow-serve", daemon=True).start()
 
@@ -409,7 +417,7 @@ def worker(config: Config, syncer: Syncer | None = None, on_ready: Callable[[], 
             pipelines[0]._syncer = syncer
         queue: Queue = pipelines[0].queue
         heartbeat = heartbeat_for(config, "worker")
-        scheduler = build_pipeline_scheduler(config, pipelines, blocking=True, heartbeat=heartbeat)
+        scheduler = build_pipeline_scheduler(config, pipelines, blocking=False, heartbeat=heartbeat)
     else:
         if syncer is None:
             from .backends import open_backend
@@ -417,15 +425,19 @@ def worker(config: Config, syncer: Syncer | None = None, on_ready: Callable[[], 
             syncer = Pipeline("", config, open_backend(config), "worker").syncer()
         queue = IntakeQueue.for_config(config)
         heartbeat = heartbeat_for(config, "worker")
-        scheduler = build_scheduler(config, syncer, queue, blocking=True, heartbeat=heartbeat)
+        scheduler = build_scheduler(config, syncer, queue, blocking=False, heartbeat=heartbeat)
     stop_on_sigterm()
     quiet_scheduler_logs()
     heartbeat.beat(_utc_now())
     follow_parent()
     if on_ready is not None:
         on_ready()
+    # The jobs run in the scheduler's threads; the main thread only waits, so the KeyboardInterrupt a signal
+    # raises always lands here (a BlockingScheduler's loop swallows one raised while it hands out a job).
     try:
         scheduler.start()
+        while scheduler.running:
+            time.sleep(1)
     except KeyboardInterrupt:
         pass
     with finishing(syncer, notice):

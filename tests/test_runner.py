@@ -115,3 +115,26 @@ def test_service_logs_skip_the_scheduler_and_waitress_noise_of_a_busy_moment(cap
         logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed by 0:00:30")
     assert "skipped" not in caplog.text and "Task queue depth" not in caplog.text
     assert "was missed" in caplog.text  # other warnings still reach the log
+
+
+def test_stop_signals_interrupt_once_then_only_say_still_finishing(monkeypatch):
+    """The first Ctrl+C stops; one arriving while that stop unwinds never interrupts it; a lost one is retried."""
+    from sheetsync import runner
+
+    clock = [100.0]
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
+    stops = runner._StopSignals()
+    said = []
+    stops.again = lambda: said.append("still finishing")
+    with pytest.raises(KeyboardInterrupt):
+        stops(2, None)
+    clock[0] += 0.05
+    stops(2, None)  # a second Ctrl+C right after the first: said, not raised
+    assert said == ["still finishing"]
+    clock[0] += stops.RETRY_AFTER
+    with pytest.raises(KeyboardInterrupt):  # the stop never began (the interrupt was swallowed): try again
+        stops(15, None)
+    stops.finishing = True
+    clock[0] += 60
+    stops(15, None)
+    assert said == ["still finishing", "still finishing"]
