@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BATCHES_PER_RUN = 20
+"""Batches one flush run may land before it yields to the sync job."""
 MAX_JOB_THREADS = 16
 """Most scheduler threads (each may hold a database connection) one worker process runs jobs on."""
-"""Batches one flush run may land before it yields to the sync job."""
 USER_ERRORS = (StoreError, LayoutError, ConfigError)
 """Errors whose message already says what to fix."""
 
