@@ -28,7 +28,7 @@ from tempfile import TemporaryDirectory
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from failover import SECRET, Deployment, free_port, run, set_up_sheets, wait_for, write_config  # noqa: E402
+from failover import SECRET, Deployment, free_port, healthy, run, set_up_sheets, wait_for, write_config  # noqa: E402
 from fake_sheets_fleet import Fleet  # noqa: E402
 from pg import throwaway_database  # noqa: E402
 
@@ -77,7 +77,7 @@ def intake(requests: int, concurrency: int) -> None:
             proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), mode], cwd=folder, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                wait_for(lambda p=port: _up(p), 30, "the server")
+                wait_for(lambda p=port: healthy(p), 30, "the server")
                 latencies: list[float] = []
                 before = cpu_seconds(proc.pid)
                 started = time.perf_counter()
@@ -93,16 +93,6 @@ def intake(requests: int, concurrency: int) -> None:
                 proc.terminate()
                 proc.wait(10)
 
-
-def _up(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        conn.request("GET", "/healthz")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
-        return False
 
 
 def _post(port: int, n: int) -> float:

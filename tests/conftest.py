@@ -13,6 +13,7 @@ import pytest
 from pg import skip_unless_available, throwaway_database
 
 from sheetsync.config import Config
+from sheetsync.core.schema import OPPORTUNITIES
 from sheetsync.state import State
 from sheetsync.stores.base import Store
 from sheetsync.stores.excel import ExcelStore
@@ -133,6 +134,36 @@ def store(fake):
 @pytest.fixture(params=sorted(STORE_KITS))
 def kit(request, tmp_path) -> StoreKit:
     return STORE_KITS[request.param](tmp_path)
+
+
+CLI_ENV = ("SHEETSYNC_CONFIG", "SHEETSYNC_WORKBOOK", "SHEETSYNC_STORE", "SHEETSYNC_TEMPLATE", "SHEETSYNC_PORT",
+           "SHEETSYNC_HOST", "SHEETSYNC_STATE_DIR")
+"""Settings a developer's shell may export that would point a CLI test at their own files."""
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    """A click runner in a fresh directory, as a new user runs sheetsync there (none of CLI_ENV set)."""
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    for var in CLI_ENV:
+        monkeypatch.delenv(var, raising=False)
+    return CliRunner()
+
+
+def filled_rows(kit: StoreKit, title: str) -> list[list[object]]:
+    """A tab's rows below the header that hold anything."""
+    return [r for r in kit.values(title)[1:] if any(c not in (None, "") for c in r)]
+
+
+def deal(kit: StoreKit, customer: str) -> tuple[int, list[object]]:
+    """The sheet row number and cells of the Opportunities row for `customer`."""
+    col = OPPORTUNITIES.columns.index(OPPORTUNITIES.column("customer"))
+    for n, r in enumerate(kit.values("Opportunities"), start=1):
+        if len(r) > col and r[col] == customer:
+            return n, r
+    raise AssertionError(customer)
 
 
 @pytest.fixture

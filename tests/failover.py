@@ -110,7 +110,7 @@ class Deployment:
             self.webs.append(self._spawn([sys.executable, "-c", WEB, str(port)], f"web{n}"))
             self.web_ports.append(port)
         for port in self.web_ports:
-            wait_for(lambda p=port: _healthy(p), 30, f"web process on port {port}")
+            wait_for(lambda p=port: healthy(p), 30, f"web process on port {port}")
 
     def start_worker(self, slot: int | None = None) -> int:
         name = f"worker{slot if slot is not None else len(self.workers)}"
@@ -180,7 +180,8 @@ class Deployment:
             log.close()
 
 
-def _healthy(port: int) -> bool:
+def healthy(port: int) -> bool:
+    """Whether a web process answers /healthz with 200."""
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         conn.request("GET", "/healthz")

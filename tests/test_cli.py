@@ -6,19 +6,9 @@ import os
 import stat
 
 import openpyxl
-import pytest
-from click.testing import CliRunner
 
 from sheetsync import config as cfg
 from sheetsync.cli import main
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHEETSYNC_CONFIG", "SHEETSYNC_WORKBOOK", "SHEETSYNC_STORE", "SHEETSYNC_TEMPLATE"):
-        monkeypatch.delenv(var, raising=False)
-    return CliRunner()
 
 
 def test_every_command_has_help(runner):

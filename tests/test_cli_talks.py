@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 
 from sheetsync.cli import main
 from sheetsync.config import Config
@@ -25,15 +24,6 @@ from sheetsync.stores.base import StoreError
 from sheetsync.sync import IntakeResult
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHEETSYNC_CONFIG", "SHEETSYNC_WORKBOOK", "SHEETSYNC_STORE", "SHEETSYNC_TEMPLATE",
-                "SHEETSYNC_PORT", "SHEETSYNC_HOST"):
-        monkeypatch.delenv(var, raising=False)
-    return CliRunner()
 
 
 class CountingSyncer:

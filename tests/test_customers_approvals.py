@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import NOW
+from conftest import NOW, deal, filled_rows
 
 from sheetsync.core.schema import CUSTOMERS, OPPORTUNITIES, column_letter
 from sheetsync.sync import Syncer
@@ -13,15 +13,6 @@ COL = {c.key: i for i, c in enumerate(OPPORTUNITIES.columns)}
 CCOL = {c.key: i for i, c in enumerate(CUSTOMERS.columns)}
 
 
-def rows(kit, title: str) -> list[list[object]]:
-    return [r for r in kit.values(title)[1:] if any(c not in (None, "") for c in r)]
-
-
-def deal(kit, customer: str) -> tuple[int, list[object]]:
-    for n, r in enumerate(kit.values("Opportunities"), start=1):
-        if len(r) > COL["customer"] and r[COL["customer"]] == customer:
-            return n, r
-    raise AssertionError(customer)
 
 
 def edit(kit, customer: str, key: str, value: object) -> None:
@@ -39,7 +30,7 @@ def cell(row: list[object], key: str) -> object:
 
 def test_a_won_deal_is_copied_once_and_kept_up_to_date(syncer, kit):
     syncer.run_cycle()
-    customers = rows(kit, "Customers")
+    customers = filled_rows(kit, "Customers")
     assert len(customers) == 1
     tea = customers[0]
     opp_id = deal(kit, "Golden Tea House")[1][COL["id"]]
@@ -49,11 +40,11 @@ def test_a_won_deal_is_copied_once_and_kept_up_to_date(syncer, kit):
     assert isinstance(cell(tea, "won_date"), datetime)
 
     cycle(syncer, 1)
-    assert len(rows(kit, "Customers")) == 1  # a second sync adds nothing
+    assert len(filled_rows(kit, "Customers")) == 1  # a second sync adds nothing
     edit(kit, "Golden Tea House", "amount", 90000)
     edit(kit, "Golden Tea House", "contact", "Chen Jie (CFO)")
     cycle(syncer, 2)
-    customers = rows(kit, "Customers")
+    customers = filled_rows(kit, "Customers")
     assert len(customers) == 1
     assert float(str(cell(customers[0], "amount"))) == 90000
     assert cell(customers[0], "contact") == "Chen Jie (CFO)"
@@ -64,21 +55,21 @@ def test_a_service_owner_typed_by_a_person_is_kept(syncer, kit):
     kit.edit("Customers", f"{column_letter(CCOL['service_owner'])}2", "Henry Sun")
     edit(kit, "Golden Tea House", "amount", 91000)
     cycle(syncer, 1)
-    assert cell(rows(kit, "Customers")[0], "service_owner") == "Henry Sun"
+    assert cell(filled_rows(kit, "Customers")[0], "service_owner") == "Henry Sun"
 
 
 def test_reopening_a_won_deal_flags_its_customer_row_and_never_deletes_it(syncer, kit):
     syncer.run_cycle()
     edit(kit, "Golden Tea House", "stage", "Negotiation")
     cycle(syncer, 1)
-    customers = rows(kit, "Customers")
+    customers = filled_rows(kit, "Customers")
     assert len(customers) == 1
     assert cell(customers[0], "status") == "Re-opened: the deal is back in Negotiation (row kept)"
     assert "Re-opened after Won: its Customers row is kept and flagged" in deal(kit, "Golden Tea House")[1][
         COL["status"]]
     edit(kit, "Golden Tea House", "stage", "Won")
     cycle(syncer, 2)
-    customers = rows(kit, "Customers")
+    customers = filled_rows(kit, "Customers")
     assert len(customers) == 1 and cell(customers[0], "status") == "Won"
 
 
@@ -86,14 +77,14 @@ def test_a_second_won_deal_gets_its_own_row(syncer, kit):
     syncer.run_cycle()
     edit(kit, "Northwind Foods", "stage", "Won")
     cycle(syncer, 1)
-    assert sorted(cell(r, "customer") for r in rows(kit, "Customers")) == ["Golden Tea House", "Northwind Foods"]
+    assert sorted(cell(r, "customer") for r in filled_rows(kit, "Customers")) == ["Golden Tea House", "Northwind Foods"]
 
 
 def test_a_gated_stage_waits_for_the_owners_manager(syncer, kit):
     syncer.run_cycle()
     acme = deal(kit, "Acme Machinery")[1]
     assert acme[COL["status"]].endswith("Awaiting approval (Grace Li)")
-    asks = [r for r in rows(kit, "Reminders") if r[2] == acme[COL["id"]] and r[1] == "Grace Li"]
+    asks = [r for r in filled_rows(kit, "Reminders") if r[2] == acme[COL["id"]] and r[1] == "Grace Li"]
     assert [r[5] for r in asks] == [
         "Approve this deal for Quote (owner Alice Chen): write Approved or Rejected in Approval"]
 
@@ -101,8 +92,8 @@ def test_a_gated_stage_waits_for_the_owners_manager(syncer, kit):
     cycle(syncer, 1)
     acme = deal(kit, "Acme Machinery")[1]
     assert "Awaiting approval" not in acme[COL["status"]]
-    assert not [r for r in rows(kit, "Reminders") if r[2] == acme[COL["id"]] and r[1] == "Grace Li"]
-    logged = [r for r in rows(kit, "History") if r[1] == acme[COL["id"]] and r[2] == "Approval"]
+    assert not [r for r in filled_rows(kit, "Reminders") if r[2] == acme[COL["id"]] and r[1] == "Grace Li"]
+    logged = [r for r in filled_rows(kit, "History") if r[1] == acme[COL["id"]] and r[2] == "Approval"]
     assert [(h[3] or "", h[4]) for h in logged] == [("", "Approved by Grace Li")]  # as typed
 
 

@@ -88,16 +88,10 @@ def test_a_deal_that_is_not_the_reps_is_asked_again(app):
     assert "Pick one of your deals" in answer.get_data(as_text=True)
 
 
-def test_cli_prints_a_link_that_opens_the_reps_page_after_a_sync(tmp_path, monkeypatch):
-    from click.testing import CliRunner
-
+def test_cli_prints_a_link_that_opens_the_reps_page_after_a_sync(tmp_path, runner):
     from sheetsync import config as cfg
     from sheetsync.cli import main
 
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHEETSYNC_CONFIG", "SHEETSYNC_WORKBOOK", "SHEETSYNC_STORE", "SHEETSYNC_TEMPLATE"):
-        monkeypatch.delenv(var, raising=False)
-    runner = CliRunner()
     assert runner.invoke(main, ["init"]).exit_code == 0
     assert runner.invoke(main, ["sync"]).exit_code == 0
     printed = runner.invoke(main, ["followup-link", "Alice Chen", "--days", "7"])

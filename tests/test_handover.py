@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import NOW
+from conftest import NOW, deal, filled_rows
 
 from sheetsync.cli import main
 from sheetsync.core.handover import HandoverError
@@ -20,15 +19,6 @@ FCOL = {c.key: i for i, c in enumerate(FOLLOWUPS.columns)}
 SCOL = {c.key: i for i, c in enumerate(STAGES.columns)}
 
 
-def rows(kit, title: str) -> list[list[object]]:
-    return [r for r in kit.values(title)[1:] if any(c not in (None, "") for c in r)]
-
-
-def deal(kit, customer: str) -> tuple[int, list[object]]:
-    for n, r in enumerate(kit.values("Opportunities"), start=1):
-        if len(r) > COL["customer"] and r[COL["customer"]] == customer:
-            return n, r
-    raise AssertionError(customer)
 
 
 def team_row(kit, name: str) -> int:
@@ -45,7 +35,7 @@ def give(kit, customer: str, owner: str) -> None:
 
 
 def reminders_for(kit, owner: str) -> list[str]:
-    return [r[5] for r in rows(kit, "Reminders") if r[1] == owner]
+    return [r[5] for r in filled_rows(kit, "Reminders") if r[1] == owner]
 
 
 def test_a_rep_set_inactive_hands_open_deals_over_and_keeps_closed_ones(syncer, kit):
@@ -66,12 +56,12 @@ def test_a_rep_set_inactive_hands_open_deals_over_and_keeps_closed_ones(syncer, 
     assert new_owner not in ("Bob Wang", None)
     assert northwind[COL["assigned_by"]].startswith("Handover from Bob Wang: ")
     assert deal(kit, "Harbor Logistics")[1][COL["owner"]] == "Bob Wang"  # Lost: stays with Bob
-    owner_changes = [r for r in rows(kit, "History") if r[1] == northwind[COL["id"]] and r[2] == "Owner"]
+    owner_changes = [r for r in filled_rows(kit, "History") if r[1] == northwind[COL["id"]] and r[2] == "Owner"]
     assert [(h[3], h[4], h[5]) for h in owner_changes][-1] == ("Bob Wang", new_owner, "handover from Bob Wang")
     assert reminders_for(kit, new_owner).count(
         "Inherited from Bob Wang (handover); last follow-up 2026-11-27: Legal is reviewing the contract; "
         "next step: Send revised contract") == 1
-    assert not [r for r in rows(kit, "Reminders") if r[1] == "Bob Wang" and r[4] != "Lost"]
+    assert not [r for r in filled_rows(kit, "Reminders") if r[1] == "Bob Wang" and r[4] != "Lost"]
 
     at(syncer, 0.03).run_cycle()  # the next cycle moves nothing more and keeps the one reminder
     assert deal(kit, "Northwind Foods")[1][COL["owner"]] == new_owner
@@ -112,7 +102,8 @@ def test_an_untouched_lead_is_reclaimed_once_and_both_reps_are_told(syncer, kit)
     new_owner = pearl[COL["owner"]]
     assert new_owner not in (first_owner, None)
     assert pearl[COL["assigned_by"]].startswith("Reclaimed to the pool (no follow-up in time): ")
-    assert [r[5] for r in rows(kit, "History") if r[1] == pearl[COL["id"]] and r[2] == "Owner"][-1] == "reclaimed"
+    logged = [r[5] for r in filled_rows(kit, "History") if r[1] == pearl[COL["id"]] and r[2] == "Owner"]
+    assert logged[-1] == "reclaimed"
     assert any(text.startswith(f"Reclaimed from {first_owner} (no follow-up in time); no follow-up logged yet")
                for text in reminders_for(kit, new_owner))
     assert f"Reclaimed: no follow-up in time, the deal is now with {new_owner}" in reminders_for(kit, first_owner)
@@ -133,11 +124,7 @@ def test_reclaim_to_a_pool_owner_from_config(syncer, kit):
     assert blue_sky[COL["owner"]] != "公海"
 
 
-def test_handover_cli_dry_run_prints_the_plan_and_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHEETSYNC_CONFIG", "SHEETSYNC_WORKBOOK", "SHEETSYNC_STORE", "SHEETSYNC_TEMPLATE"):
-        monkeypatch.delenv(var, raising=False)
-    runner = CliRunner()
+def test_handover_cli_dry_run_prints_the_plan_and_writes_nothing(tmp_path, runner):
     assert runner.invoke(main, ["init"]).exit_code == 0
     assert runner.invoke(main, ["sync"]).exit_code == 0
     before = [list(r) for r in openpyxl.load_workbook(tmp_path / "pipeline.xlsx")["Opportunities"].values]

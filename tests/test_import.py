@@ -20,11 +20,9 @@ NOW = datetime(2026, 11, 28, 9, 30)
 
 
 @pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHEETSYNC_CONFIG", "SHEETSYNC_WORKBOOK", "SHEETSYNC_STORE", "SHEETSYNC_TEMPLATE"):
-        monkeypatch.delenv(var, raising=False)
-    r = CliRunner()
+def runner(runner):
+    """conftest's runner in a directory where `init` and a first `sync` ran."""
+    r = runner
     assert r.invoke(main, ["init"]).exit_code == 0
     assert r.invoke(main, ["sync"]).exit_code == 0
     return r

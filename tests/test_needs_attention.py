@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from click.testing import CliRunner
 from conftest import NOW
 
 from sheetsync.cli import main
@@ -148,15 +147,6 @@ def test_the_manager_sees_items_needing_attention_on_reminders(excel, config, st
     assert rows[0][1] in {r[manager_col] for r in team[1:] if r[manager_col]}
     assert key in rows[0][5] and REFUSAL in rows[0][5] and f"sheetsync queue retry {key}" in rows[0][5]
     q.close()
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHEETSYNC_CONFIG", "SHEETSYNC_WORKBOOK", "SHEETSYNC_STORE", "SHEETSYNC_TEMPLATE",
-                "SHEETSYNC_STATE_DIR"):
-        monkeypatch.delenv(var, raising=False)
-    return CliRunner()
 
 
 def test_queue_list_retry_and_drop_from_the_command_line(runner, tmp_path):
